@@ -204,27 +204,79 @@ def prompt_sizes() -> dict:
 
 
 def offline_speed() -> dict:
+    """The offline grader as the app runs it (glossary, bank weights, a rubric prepared once per
+    question) on the 712 answers of tests/data/written_answers, against jieba's segmentation of
+    the same answers measured in the same run (the grader segments every answer once)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizbank.settings")
+    import csv
+
     import django
 
     django.setup()
+    import jieba
+
+    from quizbank.bank.glossary import load_glossary
     from quizbank.bank.markup import parse_set
+    from quizbank.bank.rubric import alias_shares
     from quizbank.bank.search import warm_up
-    from quizbank.grading.offline import grade_offline
+    from quizbank.grading import offline
+    from quizbank.grading import text as tx
 
     warm_up()
-    cases = []
-    for path in sorted((ROOT / "content").glob("*.md")):
-        for q in parse_set(path.read_text(encoding="utf-8"), str(path)).questions:
-            points = [{"text": k.text, "weight": k.weight, "aliases": list(k.aliases)} for k in q.key_points]
-            cases.append((q.answer[:300], points))
     started = time.perf_counter()
-    rounds = 3
+    glossary = load_glossary(ROOT / "content" / "glossary")
+    glossary_s = time.perf_counter() - started
+    questions, shares = {}, {}
+    for path in sorted((ROOT / "content").glob("*.md")):
+        data = parse_set(path.read_text(encoding="utf-8"), str(path))
+        shares.update(alias_shares(data.questions))
+        questions.update({q.id: q for q in data.questions})
+    started = time.perf_counter()
+    docs = [
+        tx.analyse("\n".join([q.title, q.answer, q.extended] + [k.text for k in q.key_points]), glossary).keys
+        for q in questions.values()
+    ]
+    weights = tx.idf_weights(docs)
+    weights_s = time.perf_counter() - started
+    rows = []
+    for path in sorted((ROOT / "tests" / "data" / "written_answers").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as f:
+            rows.extend(csv.DictReader(f))
+    started = time.perf_counter()
+    rubrics = {}
+    for qid in {r["question_id"] for r in rows}:
+        q = questions[qid]
+        points = [{"text": k.text, "weight": k.weight, "aliases": list(k.aliases)} for k in q.key_points]
+        rubrics[qid] = offline.prepare(
+            points,
+            reference=f"{q.answer}\n\n{q.extended}",
+            glossary=glossary,
+            weights=weights,
+            alias_shares=shares[qid],
+        )
+    prepare_s = (time.perf_counter() - started) / len(rubrics)
+    rounds, grade_times, cut_times = 3, [], []
     for _ in range(rounds):
-        for answer, points in cases:
-            grade_offline(answer, points)
-    seconds = time.perf_counter() - started
-    return {"answers": len(cases) * rounds, "answers_per_second": round(len(cases) * rounds / seconds)}
+        for r in rows:
+            t0 = time.perf_counter()
+            offline.grade(r["answer"], rubrics[r["question_id"]])
+            t1 = time.perf_counter()
+            list(jieba.cut(r["answer"]))
+            cut_times.append(time.perf_counter() - t1)
+            grade_times.append(t1 - t0)
+    lengths = [len(r["answer"]) for r in rows]
+    return {
+        "answers": len(rows),
+        "answer_chars_median": statistics.median(lengths),
+        "glossary_load_ms": round(glossary_s * 1000),
+        "bank_weights_ms": round(weights_s * 1000),
+        "prepare_rubric_ms": round(prepare_s * 1000, 1),
+        "grade_ms_p50": round(statistics.median(grade_times) * 1000, 2),
+        "grade_ms_p99": round(percentile(grade_times, 99) * 1000, 2),
+        "answers_per_second": round(len(grade_times) / sum(grade_times)),
+        "jieba_cut_ms_p50": round(statistics.median(cut_times) * 1000, 3),
+        "ratio_to_jieba_p50": round(statistics.median(grade_times) / statistics.median(cut_times), 1),
+    }
 
 
 def main() -> None:
@@ -234,9 +286,14 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--llm-delay", type=float, default=1.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--offline-only", action="store_true", help="only the offline grader's speed")
     args = parser.parse_args()
     if args.child:
         child(args)
+        return
+    if args.offline_only:
+        machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        print(json.dumps({"machine": machine, "offline_grader": offline_speed()}, indent=2, ensure_ascii=False))
         return
     from tests.fake_llm import FakeLLM, completion, grade_json
 

@@ -136,6 +136,9 @@ OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL") or None
 QUIZBANK_GRADER_MODEL = env_str("QUIZBANK_GRADER_MODEL", "gpt-4o-mini")
 QUIZBANK_GRADER_TIMEOUT = float(env_str("QUIZBANK_GRADER_TIMEOUT", "30"))
+# a whole LLM grading (retries and repair included) ends within this many seconds, whatever the
+# endpoint does; keep it below QUIZBANK_GRADING_STUCK_SECONDS so the sweep never re-runs a live run
+QUIZBANK_GRADER_DEADLINE = env_int("QUIZBANK_GRADER_DEADLINE", 120)
 QUIZBANK_GRADINGS_PER_HOUR = env_int("QUIZBANK_GRADINGS_PER_HOUR", 60)
 QUIZBANK_ANSWER_MAX_CHARS = env_int("QUIZBANK_ANSWER_MAX_CHARS", 4000)
 # an attempt still pending, or grading, this long after its last change is re-queued by the sweep

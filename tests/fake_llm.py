@@ -6,7 +6,18 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Raw:
+    """A reply body sent as is (an HTML error page, an empty or truncated body), optionally
+    one byte every `trickle` seconds."""
+
+    body: bytes
+    content_type: str = "application/json"
+    trickle: float = 0.0
 
 
 def completion(content: str, *, prompt_tokens: int = 120, completion_tokens: int = 40, cached: int = 0) -> dict:
@@ -53,13 +64,20 @@ class FakeLLM:
                 status, payload, delay = fake.replies[index]
                 if delay:
                     time.sleep(delay)
-                data = payload if isinstance(payload, str) else json.dumps(payload)
+                raw = payload if isinstance(payload, Raw) else None
+                data = raw.body if raw else (payload if isinstance(payload, str) else json.dumps(payload)).encode()
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data.encode())))
+                    self.send_header("Content-Type", raw.content_type if raw else "application/json")
+                    self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
-                    self.wfile.write(data.encode())
+                    if raw and raw.trickle:
+                        for i in range(len(data)):  # one byte at a time, never tripping a read timeout
+                            self.wfile.write(data[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(raw.trickle)
+                    else:
+                        self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 

@@ -126,3 +126,50 @@ def test_sign_up_and_study_five_cards_with_the_keyboard_only(live_server, bundle
     page.keyboard.press("u")
     page.locator("#card .notice", has_text="已撤销").wait_for(timeout=10_000)
     assert ReviewLog.objects.count() == 4
+
+
+def _typed_deck_on_one_question(question_id: str):
+    """A learner whose only card is one bank question, answered by typing."""
+    from quizbank.bank.models import Question
+    from tests.practice_factories import make_deck, make_user
+
+    user = make_user("typist")
+    question = Question.objects.get(id=question_id)
+    deck = make_deck(user, question.question_set, mode="typed")
+    deck.tags.set(question.tags.filter(name="根号dk"))
+    return deck
+
+
+def _log_in(page, live_server):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "typist")
+    page.fill("#id_password", "a-long-password-1")
+    page.press("#id_password", "Enter")
+    page.wait_for_url("**/practice/")
+
+
+@pytest.mark.parametrize(
+    ("answer", "notice", "suggested"),
+    [
+        ("方差、softmax、饱和、梯度消失", "关键词罗列", None),
+        ("点积的方差会随 d_k 线性增大，softmax 的输入过大就进入饱和区、输出接近 one-hot，梯度很小，训练不稳定；"
+         "除以 √d_k 让方差回到 1，尺度与维度无关。", None, "4"),
+    ],
+)
+def test_a_typed_answer_gets_an_honest_grade_and_a_suggestion_only_when_sure(
+    live_server, bundled_db, page, answer, notice, suggested
+):
+    deck = _typed_deck_on_one_question("transformer-attention-scaling-sqrt-dk")
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/practice/decks/{deck.pk}/")
+    page.locator("#answer-text").fill(answer)
+    page.keyboard.press("Control+Enter")
+    grade = page.locator(".grade .score")
+    grade.wait_for(timeout=15_000)
+    if notice:
+        page.locator(".grade .notice", has_text=notice).wait_for(timeout=5_000)
+        assert page.locator(".grade .no-suggestion").count() == 1
+        assert page.locator(".ratings button.suggested").count() == 0
+    else:
+        assert page.locator(".grade .notice").count() == 0
+        page.locator(f".ratings button.suggested[data-key='{suggested}']").wait_for(timeout=5_000)

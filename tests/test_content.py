@@ -84,3 +84,27 @@ def test_core_answers_are_substantial(slug):
     data = next(s for s in bundled_sets() if s.slug == slug)
     lengths = sorted(len(q.answer) + len(q.extended) for q in data.questions)
     assert lengths[len(lengths) // 2] >= 150, f"median answer length {lengths[len(lengths) // 2]}"
+
+
+def test_no_alias_is_generic_in_its_set():
+    """bank/rubric.py: no alias occurs in more than a quarter of the set's other answers."""
+    from quizbank.bank.rubric import generic_alias_warnings
+
+    warnings = [str(w) for s in bundled_sets() for w in generic_alias_warnings(s)]
+    assert warnings == []
+
+
+def test_the_reference_answer_graded_against_its_own_rubric_scores_well():
+    """A rubric that its own reference does not meet is a rubric a good answer cannot meet."""
+    from quizbank.grading.offline import grade_offline
+
+    low = []
+    for s in bundled_sets():
+        for q in s.questions:
+            if q.qtype != "free":
+                continue
+            points = [{"text": k.text, "weight": k.weight, "aliases": list(k.aliases)} for k in q.key_points]
+            result = grade_offline(f"{q.answer}\n\n{q.extended}", points, reference=q.answer)
+            if result.score < 70:
+                low.append((q.id, result.score))
+    assert len(low) <= 3, low

@@ -19,7 +19,7 @@ from django.urls import reverse
 from quizbank.bank.models import Question
 from quizbank.grading.models import Grade
 from quizbank.practice.models import Attempt
-from tests.fake_llm import FakeLLM, completion, grade_json
+from tests.fake_llm import FakeLLM, Raw, completion, grade_json
 from tests.practice_factories import make_deck, make_set, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -150,7 +150,8 @@ def stack(tmp_path, settings):
             "QUIZBANK_VAR_DIR": str(tmp_path),
             "CELERY_BROKER_URL": redis.url,
             "CELERY_VISIBILITY_TIMEOUT": "4",
-            "QUIZBANK_GRADING_STUCK_SECONDS": "3",
+            "QUIZBANK_GRADING_STUCK_SECONDS": "5",
+            "QUIZBANK_GRADER_DEADLINE": "4",
             "QUIZBANK_SWEEP_SECONDS": "2",
             "OPENAI_API_KEY": "k",
             "OPENAI_BASE_URL": fake.base_url,
@@ -231,3 +232,38 @@ def test_broker_down_at_submit_keeps_the_answer_and_grades_it_when_back(client, 
     stack["redis"].start()
     wait_for(lambda: graded(attempt), 60, "grading after the broker came back")
     assert Grade.objects.filter(attempt=attempt).count() == 1
+
+
+BROKEN = {
+    "html": (200, Raw(b"<html><body>502 Bad Gateway</body></html>", "text/html"), 0),
+    "empty 200": (200, Raw(b""), 0),
+    "truncated JSON": (200, Raw(b'{"id": "x", "choices": [{"message": {"content": "{\\"sco'), 0),
+    "no choices": (200, Raw(b'{"id": "x", "object": "chat.completion"}'), 0),
+    "a hang": (200, GOOD, 60),
+}
+
+
+@pytest.mark.parametrize("kind", BROKEN)
+def test_whatever_the_endpoint_returns_the_answer_ends_failed_with_a_reason(client, stack, learner, kind):
+    """Within the documented bound (deadline per run, MAX_RUNS runs), with no grade and a bounded
+    number of LLM calls; the answer is kept."""
+    _, deck, question = learner
+    stack["fake"].reply(BROKEN[kind])
+    started = time.monotonic()
+    attempt = submit(client, deck, question)
+    wait_for(lambda: ended(attempt), 40, "the grading to end")
+    elapsed = time.monotonic() - started
+    attempt.refresh_from_db()
+    assert attempt.status == "failed" and attempt.failure and attempt.text == "方差变大导致 softmax 饱和"
+    assert Grade.objects.filter(attempt=attempt).count() == 0
+    time.sleep(6)  # past the sweep's timeout: a failed attempt is not run again
+    attempt.refresh_from_db()
+    assert attempt.status == "failed" and attempt.runs == 1 and len(stack["fake"].requests) <= 4
+    assert elapsed < 4 + 10  # the deadline plus queueing
+    page = client.get(reverse("practice:attempt_grade", args=[attempt.pk]), HTTP_HX_REQUEST="true")
+    assert page.status_code == 286 and "评分失败" in page.content.decode() and "重新评分" in page.content.decode()
+
+
+def ended(attempt):
+    attempt.refresh_from_db()
+    return attempt.status in ("graded", "failed")

@@ -1,9 +1,11 @@
 """The LLM grader against a fake OpenAI-compatible server on loopback (real HTTP, real client)."""
 
+import time
+
 import pytest
 
 from quizbank.grading.llm import GraderError, LLMConfig, LLMGrader, build_messages
-from tests.fake_llm import FakeLLM, completion, error, grade_json
+from tests.fake_llm import FakeLLM, Raw, completion, error, grade_json
 
 KEY_POINTS = [{"text": "方差随 d_k 增大", "weight": 2}, {"text": "softmax 饱和", "weight": 1}]
 ANSWER = "点积方差随维度增大，softmax 会饱和。"
@@ -94,7 +96,7 @@ def test_429_then_success_retries_with_backoff(fake):
 
 def test_500_repeatedly_fails_after_bounded_retries(fake):
     fake.reply(error(500, "boom"))
-    g = grader(fake, max_attempts=3)
+    g = grader(fake, max_requests=3)
     with pytest.raises(GraderError, match="暂时不可用"):
         grade(g)
     assert len(fake.requests) == 3 and len(g.sleeps) == 2
@@ -102,7 +104,7 @@ def test_500_repeatedly_fails_after_bounded_retries(fake):
 
 def test_a_timeout_is_retried_then_fails(fake):
     fake.reply((200, GOOD, 1.5))
-    g = grader(fake, timeout=0.3, max_attempts=2)
+    g = grader(fake, timeout=0.3, max_requests=2)
     with pytest.raises(GraderError, match="APITimeoutError"):
         grade(g)
     assert len(fake.requests) == 2
@@ -121,3 +123,49 @@ def test_400_for_another_reason_fails_at_once(fake):
     with pytest.raises(GraderError, match="QUIZBANK_GRADER_MODEL"):
         grade(grader(fake))
     assert len(fake.requests) == 1
+
+
+BROKEN_REPLIES = {
+    "html": Raw(b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
+    "empty 200": Raw(b""),
+    "truncated JSON": Raw(b'{"id": "x", "choices": [{"message": {"content": "{\\"score'),
+    "no choices": Raw(b'{"id": "x", "object": "chat.completion"}'),
+    "empty choices": Raw(b'{"id": "x", "choices": []}'),
+    "a JSON list": Raw(b"[1, 2, 3]"),
+    "null content": Raw(b'{"id": "x", "choices": [{"index": 0, "message": {"role": "assistant", "content": null}}]}'),
+}
+
+
+@pytest.mark.parametrize("kind", BROKEN_REPLIES)
+def test_any_broken_reply_ends_in_a_grader_error_with_a_reason(fake, kind):
+    fake.reply((200, BROKEN_REPLIES[kind], 0))
+    g = grader(fake, max_requests=3)
+    with pytest.raises(GraderError) as raised:
+        grade(g)
+    assert str(raised.value) and len(fake.requests) <= 3
+
+
+def test_a_broken_reply_then_a_good_one_is_retried(fake):
+    fake.reply((200, BROKEN_REPLIES["truncated JSON"], 0), GOOD)
+    assert grade(grader(fake)).score == 85 and len(fake.requests) == 2
+
+
+def test_a_server_that_hangs_ends_at_the_deadline(fake):
+    fake.reply((200, GOOD, 30))  # never answers in time
+    g = grader(fake, timeout=5, deadline=2.0, max_requests=4)
+    started = time.monotonic()
+    with pytest.raises(GraderError, match="暂时不可用|超时"):
+        grade(g)
+    assert time.monotonic() - started < 3.5
+
+
+def test_a_server_that_trickles_bytes_ends_at_the_deadline(fake):
+    import json
+
+    body = json.dumps(completion(grade_json(85, ("covered", "partial"), ("点积方差随维度增大", "softmax 会饱和")))).encode()
+    fake.reply((200, Raw(body, trickle=0.05), 0))  # a byte every 50 ms: no read ever times out
+    g = grader(fake, timeout=5, deadline=2.0, max_requests=2)
+    started = time.monotonic()
+    with pytest.raises(GraderError):
+        grade(g)
+    assert time.monotonic() - started < 3.5

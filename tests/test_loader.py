@@ -142,3 +142,25 @@ def test_the_command_fails_with_file_and_line(content_dir, capsys):
     with pytest.raises(CommandError):
         call_command("load_questions", str(content_dir))
     assert "bad.md:47: difficulty 必须是" in capsys.readouterr().err
+
+
+def test_check_warns_about_generic_aliases_with_file_and_line_and_load_stores_shares(content_dir):
+    from quizbank.bank.models import Question
+
+    questions = []
+    for i in range(1, 11):
+        questions.append(
+            f"## 问题 {i}？ {{#g-{i}}}\ndifficulty: easy\n\n### 回答重点\n\n第 {i} 题的答案，提到了通用词和专有词{i}号。\n\n"
+            f"### 关键点\n\n- 要点 {{aliases=\"通用词|专有词{i}号\"}}\n- 另一点\n- 第三点\n"
+        )
+    path = write_set(content_dir, "g.md", "---\nslug: g\ntitle: G\ndescription: d\norder: 1\n---\n\n" + "\n".join(questions))
+    summary = load(content_dir, check=True)
+    lines = [n for n, text in enumerate(path.read_text().split("\n"), 1) if 'aliases="通用词' in text]
+    assert [w.split(": ", 1)[0].rsplit(":", 1)[1] for w in summary.warnings] == [str(n) for n in lines]
+    assert all(w.startswith(str(path.name)) or "g.md:" in w for w in summary.warnings)
+    assert all("'通用词'" in w and "100%" in w for w in summary.warnings)
+    load(content_dir)
+    shares = Question.objects.get(id="g-1").alias_shares
+    assert shares["通用词"] == 1.0 and shares["专有词1号"] == 0.0
+    out = run_command("load_questions", str(content_dir), "--check")
+    assert "检查通过" in out

@@ -101,3 +101,24 @@ def test_search_command_prints_json(bundled):
     assert set(results[0]) == {"id", "set", "title", "score"}
     results = json.loads(run_command("search", "量化", "--topic", "lora", "--json"))
     assert all(r["set"] == "lora" for r in results)
+
+
+PLAIN_WORDS = [
+    ("为什么要除以维数的平方根", "transformer-attention-scaling-sqrt-dk"),
+    ("显存炸了怎么排查", "gpu-memory-oom-troubleshooting"),
+    ("大模型胡编乱造怎么评估", "evaluation-hallucination"),
+    ("深层网络学不动是什么原因", "dl-basics-vanishing-exploding-gradients"),
+    ("小模型打草稿大模型验证", "inference-speculative-decoding"),
+    ("打字机效果是怎么实现的", "llm-api-streaming-sse-basics"),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), PLAIN_WORDS)
+def test_everyday_words_find_the_question_through_the_glossary(bundled, query, expected):
+    hits, _, words = search.search(query, limit=5)
+    assert expected in [h.id for h in hits]
+
+
+def test_the_query_is_expanded_with_the_glossarys_other_wordings(bundled):
+    words, extra = search.query_terms("胡编乱造")
+    assert "幻觉" in extra and "hallucination" in extra and "胡编乱造" in words

@@ -16,6 +16,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from quizbank.bank import search
+from quizbank.bank.glossary import load_glossary
 from quizbank.bank.markup import (
     ContentError,
     ContentErrors,
@@ -29,6 +30,8 @@ from quizbank.bank.markup import (
 )
 from quizbank.bank.models import Question, QuestionRevision, QuestionSet, Tag
 from quizbank.bank.rendering import render_questions
+from quizbank.bank.rubric import alias_shares, generic_alias_warnings
+from quizbank.bank.vocabulary import GLOSSARY_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ class LoadSummary:
     files_skipped: int = 0
     checked_only: bool = False
     per_set: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     index_seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -57,6 +61,7 @@ class LoadSummary:
             "files_skipped": self.files_skipped,
             "check": self.checked_only,
             "per_set": self.per_set,
+            "warnings": self.warnings,
         }
 
 
@@ -119,10 +124,16 @@ def load_questions(
         except ContentErrors as exc:
             errors.extend(exc.errors)
     errors.extend(_cross_file_errors(parsed, skipped))
+    for directory in directories:
+        try:
+            load_glossary(directory / GLOSSARY_DIR, display_path)
+        except ContentErrors as exc:
+            errors.extend(exc.errors)
     if errors:
         raise ContentErrors(errors)
 
     summary = LoadSummary(files_skipped=len(skipped), checked_only=check)
+    summary.warnings = [str(w) for _, data in parsed for w in generic_alias_warnings(data)]
     if check:
         _count_parsed(summary, [data for _, data in parsed])
         return summary
@@ -236,6 +247,7 @@ def _write(parsed, skipped, directories: list[Path], summary: LoadSummary) -> tu
     )
     _set_tags([r.id for r in new_rows + changed_rows], tag_links)
 
+    _store_alias_shares(parsed)
     retired_ids = _retire(incoming, parsed, skipped, directories, now)
     summary.retired = len(retired_ids)
     return changed_ids, retired_ids
@@ -282,6 +294,17 @@ def _fill(row: Question, data: QuestionData, qs: QuestionSet, position: int, dig
     row.tolerance, row.unit = data.tolerance, data.unit
     row.content_hash = digest
     row.retired_at = None
+
+
+def _store_alias_shares(parsed) -> None:
+    """Every question of a changed set: how generic its aliases are (they depend on the others)."""
+    shares = {}
+    for _, data in parsed:
+        shares.update(alias_shares(data.questions))
+    rows = list(Question.objects.filter(id__in=list(shares)).only("id", "alias_shares"))
+    for row in rows:
+        row.alias_shares = shares[row.id]
+    Question.objects.bulk_update(rows, ["alias_shares"], batch_size=500)
 
 
 def _tag_ids(names: set[str]) -> dict[str, int]:

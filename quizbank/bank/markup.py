@@ -47,6 +47,7 @@ class KeyPoint:
     text: str
     weight: int = 1
     aliases: tuple[str, ...] = ()
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -402,7 +403,7 @@ class _Parser:
         if not item:
             self.error(n, "关键点为空")
             return None
-        return KeyPoint(text=item, weight=weight, aliases=aliases)
+        return KeyPoint(text=item, weight=weight, aliases=aliases, line=n)
 
     def question_checks(self, q: QuestionData, line_no: int) -> None:
         lines = getattr(self, "section_lines", {})

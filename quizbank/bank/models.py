@@ -78,6 +78,8 @@ class Question(models.Model):
     # [{"text", "weight", "aliases": [...]}] — the grading rubric
     key_points = models.JSONField(default=list)
     key_points_html = models.JSONField(default=list)
+    # {alias: share of the set's other answers containing it}, computed at load (bank/rubric.py)
+    alias_shares = models.JSONField(default=dict, blank=True)
     follow_ups = models.JSONField(default=list)
     follow_ups_html = models.JSONField(default=list)
     sources = models.JSONField(default=list)

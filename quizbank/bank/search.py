@@ -24,6 +24,8 @@ from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.scoring import BM25F
 
+from quizbank.bank import vocabulary
+
 logger = logging.getLogger(__name__)
 jieba.setLogLevel(logging.WARNING)
 
@@ -38,6 +40,8 @@ _WORD_RE = re.compile(r"\w", re.UNICODE)
 # Two text fields, not one per part: every extra field is another posting list to walk for
 # each query term, and whoosh walks them in Python (see docs/performance.md).
 FIELD_BOOSTS = {"title": 3.0, "body": 1.0}
+EXPANSION_BOOST = 0.4  # a glossary synonym counts less than the word the user typed
+MAX_EXPANSIONS = 24
 _init_lock = threading.Lock()
 
 
@@ -51,6 +55,18 @@ def terms(text: str, for_index: bool = False) -> list[str]:
     cut = jieba.cut_for_search if for_index else jieba.cut
     words = (w.strip() for w in cut(normalize(text)))
     return [w for w in words if w and _WORD_RE.search(w) and w not in STOPWORDS]
+
+
+def query_terms(text: str) -> tuple[list[str], list[str]]:
+    """The query's own terms, and the terms of the other wordings the glossary knows for what it
+    says ("根号" also finds "平方根", "sqrt"); expansions of one-character terms are left out."""
+    words = list(dict.fromkeys(terms(text)))
+    extra: list[str] = []
+    for wording in vocabulary.glossary().expansions(text):
+        analysed = terms(wording)
+        if analysed and all(len(t) >= 2 for t in analysed):
+            extra.extend(t for t in analysed if t not in words and t not in extra)
+    return words, extra[:MAX_EXPANSIONS]
 
 
 class JiebaTokenizer(Tokenizer):
@@ -170,10 +186,13 @@ class SearchIndex:
         self, text: str, *, topic: str = "", difficulty: str = "", limit: int = 10, offset: int = 0
     ) -> tuple[list[Hit], int, list[str]]:
         """Return (hits of the page, total matches, the query's terms)."""
-        words = list(dict.fromkeys(terms(text)))
+        words, extra = query_terms(text)
         if not words:
             return [], 0, []
-        query = wq.Or([wq.Term(field, w) for field in FIELD_BOOSTS for w in words])
+        query = wq.Or(
+            [wq.Term(field, w) for field in FIELD_BOOSTS for w in words]
+            + [wq.Term(field, w, boost=EXPANSION_BOOST) for field in FIELD_BOOSTS for w in extra]
+        )
         # a binary tree of unions can skip blocks that cannot reach the top `limit` (block-max)
         query.matcher_type = wq.Or.DEFAULT_MATCHER
         filters = [wq.Term("set", topic)] if topic else []
@@ -183,7 +202,7 @@ class SearchIndex:
         searcher = self.searcher()
         results = searcher.search(query, limit=offset + limit, filter=filter_query)
         hits = [Hit(r["id"], r.score) for r in results[offset : offset + limit]]
-        return hits, len(results) if results.has_exact_length() else results.estimated_length(), words
+        return hits, len(results) if results.has_exact_length() else results.estimated_length(), words + extra
 
 
 _default: SearchIndex | None = None

@@ -12,6 +12,8 @@ class GradeAdmin(admin.ModelAdmin):
         "grader",
         "model",
         "flagged",
+        "flags",
+        "confidence",
         "prompt_tokens",
         "completion_tokens",
         "cached_tokens",

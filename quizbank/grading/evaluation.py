@@ -77,3 +77,28 @@ def key_points_from_reference(reference: str, limit: int = 8) -> list[dict]:
     unique = list(dict.fromkeys(clauses))
     chosen = sorted(unique, key=len, reverse=True)[:limit]
     return [{"text": c, "weight": 1, "aliases": []} for c in sorted(chosen, key=unique.index)]
+
+
+# A rubric derived from a bare reference over-specifies (every clause of the textbook answer is a
+# "point"): a full answer covers about half of them, and word-for-word recall of the reference
+# carries most of the signal. Calibrated on ads_zh_dev.csv only (docs/grading.md).
+DERIVED_SATURATION = 0.5
+DERIVED_SIMILARITY = 0.75
+
+
+def rubrics_for_row(row: dict) -> list[dict]:
+    """The options for offline.prepare of a labelled row: its own key points (`a|b|c`) if it has
+    them, else the clauses of each of its references (alternatives separated by blank lines)."""
+    if row.get("key_points"):
+        points = [{"text": t.strip(), "weight": 1, "aliases": []} for t in row["key_points"].split("|") if t.strip()]
+        return [{"key_points": points, "reference": row["reference_answer"]}]
+    references = [r.strip() for r in re.split(r"\n\s*\n", row["reference_answer"]) if r.strip()] or [""]
+    return [
+        {
+            "key_points": key_points_from_reference(r) or [{"text": r or "-", "weight": 1, "aliases": []}],
+            "reference": r,
+            "saturation": DERIVED_SATURATION,
+            "similarity": DERIVED_SIMILARITY,
+        }
+        for r in references
+    ]

@@ -1,8 +1,22 @@
-"""The offline grader: key-point coverage, deterministic, no network.
+"""The offline grader: key-point coverage that a learner can trust, deterministic, no network.
 
-A key point counts as covered when one of its aliases occurs in the answer, or when most of the
-point's own content words do (jieba words for Chinese, crude stems for English); partly covered
-when some do. The score is the weighted share of covered points (a partial counts half).
+For each key point (prepare.py reads the rubric once) it looks for the clause or sentence of the
+answer that best states it:
+- an alias of the point earns the credit its specificity allows (an alias common in the set's
+  other answers earns at most half: bank/rubric.py); an alias matches word for word or, through
+  the glossary, in other wordings (开根号 for √, 学不动 for 梯度消失);
+- otherwise the point's own words, or those of the reference sentence that explains it: the
+  weighted share found (glossary concepts, words, Chinese character bigrams), each unit weighted
+  by how rare it is in the bank, so a generic word covers little (matching.py).
+A clause that states a point but says the opposite (consistency.py: a denied predicate, the
+glossary opposite, a number the reference never gives, the claim pinned on another name) makes
+the point contradicted: no credit, a penalty, and the error is shown.
+
+Around that, the form of the answer (form.py): a list of bare terms is not an answer (capped,
+"看起来是关键词罗列"); a pasted copy of the reference earns nothing; an instruction aimed at the
+grader is ignored. The result carries a confidence (the share of the credit resting on specific
+evidence) and flags; with any flag no rating is suggested and the learner decides. docs/grading.md
+says what it cannot judge.
 """
 
 from __future__ import annotations
@@ -10,22 +24,34 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from quizbank.bank.search import terms
+from quizbank.bank.glossary import compact
+from quizbank.grading import consistency, form
+from quizbank.grading import text as tx
+from quizbank.grading.matching import BIGRAM_FACTOR, COVERED, PARTIAL, SUPPORT_FACTOR, overlap, weighted_recall
+from quizbank.grading.prepare import Alias, Point, Rubric, Window, prepare, windows
 
-COVERED_SHARE = 0.4  # calibrated on ads_zh_dev (see docs/performance.md)
-PARTIAL_SHARE = 0.2
-SKIP_ANSWERS = {"", "不知道", "不会", "跳过", "skip", "pass", "idk", "i don't know", "不清楚", "没学过"}
-_SUFFIXES = ("ization", "ations", "ation", "ings", "ing", "ies", "ed", "es", "ly", "s")
-_SPACE_RE = re.compile(r"\s+")
+CONTRADICTION_PENALTY = 0.5  # of the contradicted point's weight
+LIST_CAP, FRAGMENT_CAP = 15, 20
+PASTE_SHARE, PASTE_MIN_GRAMS = 0.75, 30  # of the answer's 5-grams found in the reference
+VERDICT_KEEP = 0.3  # of the score, when a judgement question's verdict (对/错) is the opposite
+CONFIDENT = 0.4
+SKIP_ANSWERS = {"", "不知道", "不会", "跳过", "skip", "pass", "idk", "i don't know", "不清楚", "没学过", "不记得了"}
+
+LEADS = {
+    "keyword_list": "看起来是关键词罗列，不算作答：用完整的句子说出它们之间的关系。",
+    "pasted": "粘贴进来的内容与参考答案几乎逐字相同：复制的答案不计分。",
+}
 
 
 @dataclass
 class PointResult:
     index: int
     text: str
-    status: str  # covered | partial | missing
+    status: str  # covered | partial | missing | contradicted
     evidence: str = ""
     weight: int = 1
+    credit: float = 0.0
+    basis: str = ""  # alias | words | generic (weak evidence) | "" (nothing)
 
 
 @dataclass
@@ -34,70 +60,18 @@ class GradeResult:
     points: list[PointResult] = field(default_factory=list)
     feedback: str = ""
     errors: list[str] = field(default_factory=list)
+    confidence: float = 1.0
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def suggested_rating(self) -> int | None:
+        """None when the learner should decide (anything flagged)."""
+        return None if self.flags else suggested_rating(self.score)
 
 
 def is_skip(answer: str) -> bool:
     """An empty answer, or one that only says "don't know" / "skip"."""
-    return _SPACE_RE.sub(" ", answer.strip().strip("。.!！?？").casefold()) in SKIP_ANSWERS
-
-
-def stem(word: str) -> str:
-    """A crude English stem (enough to match 'quantized' with 'quantization')."""
-    if not word.isascii() or len(word) <= 4:
-        return word
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-def words(text: str) -> set[str]:
-    return {stem(w) for w in terms(text)}
-
-
-def _evidence(answer: str, needle: str, width: int = 40) -> str:
-    at = answer.casefold().find(needle.casefold())
-    if at < 0:
-        return ""
-    start = max(0, at - width // 2)
-    return answer[start : start + max(width, len(needle) + 10)].strip()
-
-
-def grade_point(answer: str, answer_words: set[str], index: int, point: dict) -> PointResult:
-    text, weight = point["text"], int(point.get("weight", 1))
-    lowered = answer.casefold()
-    for alias in point.get("aliases", []):
-        if alias and alias.casefold() in lowered:
-            return PointResult(index, text, "covered", _evidence(answer, alias), weight)
-    needed = words(text)
-    if not needed:
-        return PointResult(index, text, "missing", "", weight)
-    found = needed & answer_words
-    share = len(found) / len(needed)
-    status = "covered" if share >= COVERED_SHARE else "partial" if share >= PARTIAL_SHARE else "missing"
-    evidence = _evidence(answer, max(sorted(found), key=len)) if found and status != "missing" else ""
-    return PointResult(index, text, status, evidence, weight)
-
-
-def grade_offline(answer: str, key_points: list[dict]) -> GradeResult:
-    """Score an answer 0-100 by weighted key-point coverage."""
-    if is_skip(answer):
-        return GradeResult(
-            0,
-            [PointResult(i, p["text"], "missing", "", int(p.get("weight", 1))) for i, p in enumerate(key_points)],
-            "没有作答：先回忆回答重点，再看参考答案。",
-        )
-    answer_words = words(answer)
-    points = [grade_point(answer, answer_words, i, p) for i, p in enumerate(key_points)]
-    total = sum(p.weight for p in points) or 1
-    got = sum(p.weight * (1.0 if p.status == "covered" else 0.5 if p.status == "partial" else 0.0) for p in points)
-    score = round(100 * got / total)
-    missing = [p.text for p in points if p.status == "missing"]
-    if not missing:
-        feedback = "关键点都提到了。"
-    else:
-        feedback = "还缺：" + "；".join(missing[:3]) + ("等" if len(missing) > 3 else "")
-    return GradeResult(score, points, feedback[:150])
+    return re.sub(r"\s+", " ", answer.strip().strip("。.!！?？").casefold()) in SKIP_ANSWERS
 
 
 def suggested_rating(score: float) -> int:
@@ -109,3 +83,173 @@ def suggested_rating(score: float) -> int:
     if score < 95:
         return 3
     return 4
+
+
+def grade(answer: str, rubric: Rubric, *, pasted: bool = False) -> GradeResult:
+    """Score an answer 0-100 against a prepared rubric. `pasted`: the answer box reported a paste
+    of most of the text, or it was typed faster than anyone types."""
+    points = rubric.points
+    if is_skip(answer):
+        return GradeResult(
+            0,
+            [PointResult(p.index, p.text, "missing", "", p.weight) for p in points],
+            "没有作答：先回忆回答重点，再看参考答案。",
+        )
+    flags = []
+    injected = [
+        (s, e) for s, e in form.instructions_to_grader(answer) if compact(answer[s:e]) not in rubric.reference_compact
+    ]  # "忽略之前的指令" in an answer about prompt injection quotes the reference; it asks nothing
+    if injected:
+        flags.append("injection")
+    analysis = tx.analyse(answer, rubric.glossary)
+    analysis.clauses = [c for c in analysis.clauses if not any(s < c.end and c.start < e for s, e in injected)]
+    surface = _surface_aliases(answer, analysis, rubric)
+    spans = windows(analysis, answer)
+    turned = {}  # answer clauses that turn a reference statement around
+    for c in analysis.clauses:
+        statement = consistency.against_reference(
+            c, rubric.statements, rubric.glossary, rubric.names, rubric.reference_numbers
+        )
+        statement = statement or consistency.swapped(c, rubric.named_claims)
+        if statement is not None:
+            turned[id(c)] = statement
+    results = [_grade_point(p, spans, surface, answer, rubric, turned) for p in points]
+
+    total = sum(p.weight for p in points) or 1
+    got = sum(r.weight * r.credit for r in results)
+    contradicted = sum(r.weight for r in results if r.status == "contradicted")
+    coverage = got / total
+    if rubric.similarity:
+        coverage = (1 - rubric.similarity) * coverage + rubric.similarity * tx.recall(rubric.reference_surface, answer)
+    raw = min(1.0, coverage / rubric.saturation)
+    score = max(0.0, 100 * raw - 100 * CONTRADICTION_PENALTY * contradicted / total)
+    errors = [f"与参考相反：{r.text}（你的说法：{r.evidence}）" for r in results if r.status == "contradicted"]
+    quoted = {r.evidence for r in results if r.status == "contradicted"}
+    for c in analysis.clauses:
+        if id(c) in turned and tx.sentence_of(answer, c.start, c.end) not in quoted:
+            errors.append(f"与参考答案相反：「{c.text}」（参考：{turned[id(c)].text}）")
+    if errors:
+        flags.append("contradiction")
+    said = form.verdict(answer)
+    if rubric.verdict is not None and said is not None and said != rubric.verdict:
+        score *= VERDICT_KEEP
+        errors.insert(0, "判断与参考答案相反")
+
+    shape = form.shape(_without(answer, injected), rubric.glossary, rubric.terms)
+    if shape.is_keyword_list:
+        flags.append("keyword_list")
+        score = min(score, LIST_CAP)
+    elif shape.is_fragment:
+        flags.append("fragment")
+        score = min(score, FRAGMENT_CAP)
+    grams = tx.char_ngrams(answer)
+    if len(grams) >= PASTE_MIN_GRAMS and len(grams & rubric.reference_grams) / len(grams) >= PASTE_SHARE:
+        # word for word the reference: copied if it was pasted in, else perhaps learnt by heart
+        flags.append("pasted" if pasted else "verbatim")
+        if pasted:
+            score = 0
+    confidence = _confidence(results)
+    if confidence < CONFIDENT and not {"keyword_list", "fragment", "pasted", "verbatim"} & set(flags):
+        flags.append("low_confidence")
+    score = round(score)
+    return GradeResult(score, results, _feedback(results, flags), errors, round(confidence, 2), flags)
+
+
+def _without(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in reversed(spans):
+        text = text[:start] + "。" + text[end:]
+    return text
+
+
+def _surface_aliases(answer: str, analysis: tx.Analysis, rubric: Rubric) -> dict[int, list[tuple[int, Alias]]]:
+    """Aliases said word for word, by the clause they occur in: {clause index: [(point, alias)]}."""
+    found: dict[int, list[tuple[int, Alias]]] = {}
+    for i, c in enumerate(analysis.clauses):
+        for m in rubric.terms.find(answer[c.start : c.end], overlapping=True):
+            found.setdefault(i, []).extend(rubric.alias_owner.get(rubric.term_keys[m.entry], []))
+    return found
+
+
+def _grade_point(p: Point, windows: list[Window], surface, answer: str, rubric: Rubric, turned=None) -> PointResult:
+    """The point's best evidence in the answer. A clause that states the point strongly but says
+    the opposite (of the point, or of the reference) makes it contradicted and lends nothing to
+    its sentence, unless another clause states the point plainly."""
+    clauses = [w.clauses[0] for w in windows if len(w.clauses) == 1]
+    index = {id(c): i for i, c in enumerate(clauses)}
+    against, turned = {}, turned or {}
+    for c in clauses:
+        credit, _, _ = _evidence(p, [c], c.keys, surface.get(index[id(c)], []))
+        if credit >= COVERED and (id(c) in turned or consistency.contradicts(p, c, rubric)):
+            against[id(c)] = credit
+        elif id(c) in turned:
+            against[id(c)] = 0.0  # lends nothing, but does not contradict this point
+    best = (0.0, None, "")  # credit, window, basis
+    for w in windows:
+        kept = [c for c in w.clauses if id(c) not in against]
+        if not kept:
+            continue
+        keys = w.keys if len(kept) == len(w.clauses) else set().union(*(c.keys for c in kept))
+        found = [hit for c in kept for hit in surface.get(index.get(id(c), -1), [])]
+        credit, alias_credit, overlap = _evidence(p, kept, keys, found)
+        if credit >= PARTIAL and credit > best[0]:
+            strong = alias_credit >= 1.0 or (overlap >= 1.0 and _matched_weight(p, keys) >= 1.0)
+            best = (credit, w, "alias" if alias_credit >= 1.0 else "words" if strong else "generic")
+    if any(against.values()) and best[0] < COVERED:
+        c = max(clauses, key=lambda c: against.get(id(c), -1))
+        return PointResult(p.index, p.text, "contradicted", tx.sentence_of(answer, c.start, c.end), p.weight)
+    credit, w, basis = best
+    if w is None:
+        return PointResult(p.index, p.text, "missing", "", p.weight)
+    status = "covered" if credit >= COVERED else "partial"
+    quote = answer[w.start : w.end] if len(w.clauses) > 1 else tx.sentence_of(answer, w.start, w.end)
+    return PointResult(p.index, p.text, status, _trim(quote), p.weight, round(credit, 2), basis)
+
+
+def _evidence(p: Point, clauses, keys: set[str], surface_hits) -> tuple[float, float, float]:
+    """(credit, alias credit, word overlap) of some clauses for a point."""
+    by_alias = max([a.credit for owner, a in surface_hits if owner == p.index], default=0.0)
+    for alias in p.aliases:
+        if alias.keys and alias.keys <= keys:
+            by_alias = max(by_alias, alias.credit)
+    share = max(
+        weighted_recall(p.words, keys),
+        BIGRAM_FACTOR * weighted_recall(p.bigrams, keys),
+        SUPPORT_FACTOR * weighted_recall(p.support, keys),
+    )
+    by_words = overlap(share)
+    return min(1.0, max(by_alias, by_words, by_alias + by_words / 2)), by_alias, by_words
+
+
+def _trim(quote: str, limit: int = 160) -> str:
+    return quote if len(quote) <= limit else quote[: limit - 1] + "…"
+
+
+def _matched_weight(p: Point, keys: set[str]) -> float:
+    return sum(w for k, w in p.words.items() if k in keys)
+
+
+def _confidence(results: list[PointResult]) -> float:
+    """How far the score rests on specific evidence: the share of the credit earned by a
+    specific alias or by most of a point's own words, rather than by a generic word."""
+    credit = sum(r.weight * r.credit for r in results)
+    specific = sum(r.weight * r.credit for r in results if r.basis in ("alias", "words"))
+    return specific / credit if credit else 1.0
+
+
+def _feedback(results: list[PointResult], flags: list[str]) -> str:
+    missing = [r.text for r in results if r.status in ("missing", "contradicted")]
+    partial = [r.text for r in results if r.status == "partial"]
+    if "pasted" in flags or "keyword_list" in flags:
+        lead = LEADS["pasted" if "pasted" in flags else "keyword_list"]
+    elif not missing and not partial:
+        lead = "关键点都提到了。"
+    elif not missing:
+        lead = "关键点都碰到了，但有的说得不完整：" + "；".join(partial[:2])
+    else:
+        lead = "还缺：" + "；".join(missing[:3]) + ("等" if len(missing) > 3 else "")
+    return lead[:150]
+
+
+def grade_offline(answer: str, key_points: list[dict], *, pasted: bool = False, **rubric) -> GradeResult:
+    """Score an answer 0-100 by weighted key-point coverage (see `prepare` for the options)."""
+    return grade(answer, prepare(key_points, **rubric), pasted=pasted)

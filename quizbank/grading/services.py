@@ -1,6 +1,7 @@
-"""Grading an attempt: claim it, grade it (from cache, offline, or with the LLM), store the
-grade once. The answer itself is never touched; whatever fails, the attempt stays with a
-visible status and the sweep queues it again."""
+"""Grading an attempt: charge it to the user's hourly budget, claim it, grade it (from cache,
+offline, or with the LLM), store the grade once. The answer itself is never touched; whatever
+fails, the attempt ends graded or failed with a reason, and a run that dies is re-run by the
+sweep at most MAX_RUNS times."""
 
 from __future__ import annotations
 
@@ -10,18 +11,23 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from quizbank.grading import llm, offline
-from quizbank.grading.models import Grade
+from quizbank.grading import form, llm, offline, rubrics
+from quizbank.grading.models import Grade, GradingCharge
 from quizbank.grading.offline import is_skip  # noqa: F401 — part of this module's interface
 from quizbank.practice.models import Attempt, AttemptStatus, ReviewLog
 
 logger = logging.getLogger(__name__)
-FLAG_LLM_SCORE = 80  # an LLM score this high while the offline grader finds no key point: suspicious
-FLAG_GAP = 60
+FLAG_GAP = 50  # LLM and offline scores this far apart: flagged
+MAX_RUNS = 3  # grading runs of one charge (the sweep re-runs a run whose worker died)
+PASTE_SPEED = 10  # characters per second nobody types (Chinese IME or not) for long
+GAVE_UP = "评分多次失败，可重试"
+INTERNAL = "评分出错（内部错误，已记录）"
+TIMED_OUT = "评分超时"
 
 
 class RateLimited(Exception):
@@ -39,26 +45,50 @@ def llm_grader() -> llm.LLMGrader:
         settings.OPENAI_BASE_URL,
         settings.QUIZBANK_GRADER_MODEL,
         settings.QUIZBANK_GRADER_TIMEOUT,
+        settings.QUIZBANK_GRADER_DEADLINE,
     )
 
 
 @functools.lru_cache(maxsize=4)
-def _grader(api_key: str, base_url: str | None, model: str, timeout: float) -> llm.LLMGrader:
-    return llm.LLMGrader(llm.LLMConfig(api_key=api_key, base_url=base_url, model=model, timeout=timeout))
+def _grader(api_key: str, base_url: str | None, model: str, timeout: float, deadline: float) -> llm.LLMGrader:
+    config = llm.LLMConfig(api_key=api_key, base_url=base_url, model=model, timeout=timeout, deadline=deadline)
+    return llm.LLMGrader(config)
 
 
 def cache_key(attempt: Attempt, kind: str) -> str:
-    model = settings.QUIZBANK_GRADER_MODEL if kind == "llm" else "offline"
+    model = settings.QUIZBANK_GRADER_MODEL if kind == "llm" else rubrics.offline_model()
     parts = [attempt.text.strip(), attempt.question_id, str(attempt.question_version), kind, model, llm.PROMPT_VERSION]
+    if looks_pasted(attempt):
+        parts.append("pasted")
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def check_rate_limit(user, now=None) -> None:
-    """At most QUIZBANK_GRADINGS_PER_HOUR graded answers per user per hour."""
+# -- the hourly limit ----------------------------------------------------------------------
+def charge(user, *, attempt: Attempt | None = None, now=None) -> None:
+    """Count one grading against the user's hourly limit, or raise RateLimited. The check and
+    the insert hold a lock on the user's row, so concurrent requests cannot both pass."""
     now = now or timezone.now()
-    recent = Attempt.objects.filter(user=user, created_at__gte=now - timedelta(hours=1), question__qtype="free")
-    if recent.count() >= settings.QUIZBANK_GRADINGS_PER_HOUR:
-        raise RateLimited
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+        used = GradingCharge.objects.filter(user=user, created_at__gt=now - timedelta(hours=1)).count()
+        if used >= settings.QUIZBANK_GRADINGS_PER_HOUR:
+            raise RateLimited
+        GradingCharge.objects.create(user=user, attempt=attempt, created_at=now)
+
+
+def submit(*, user, question, text: str, duration_ms: int | None = None, pasted_chars: int = 0) -> Attempt:
+    """Save a typed answer and charge its grading in one transaction (RateLimited: nothing saved),
+    then queue it once that commits. Empty and "don't know" answers cost nothing."""
+    from quizbank.practice.services import submit_attempt
+
+    with transaction.atomic():
+        attempt = submit_attempt(
+            user=user, question=question, text=text, duration_ms=duration_ms, pasted_chars=pasted_chars
+        )
+        if not is_skip(text):
+            charge(user, attempt=attempt)
+    queue(attempt)
+    return attempt
 
 
 def queue(attempt: Attempt) -> None:
@@ -72,70 +102,90 @@ def queue(attempt: Attempt) -> None:
         logger.exception("could not queue attempt %s; the sweep will retry", attempt.pk)
 
 
+# -- one run -------------------------------------------------------------------------------
 def claim(attempt_id: int, now) -> bool:
-    """Move an attempt to `grading` if it is pending, or grading but abandoned (its worker died)."""
+    """Move an attempt to `grading` if it is pending, or grading but abandoned (its worker died),
+    counting the run; an attempt that has had MAX_RUNS runs fails instead."""
     stale = now - timedelta(seconds=settings.QUIZBANK_GRADING_STUCK_SECONDS)
-    return bool(
-        Attempt.objects.filter(pk=attempt_id)
-        .filter(Q(status=AttemptStatus.PENDING) | Q(status=AttemptStatus.GRADING, status_changed_at__lt=stale))
-        .update(status=AttemptStatus.GRADING, status_changed_at=now)
+    claimable = Attempt.objects.filter(pk=attempt_id).filter(
+        Q(status=AttemptStatus.PENDING) | Q(status=AttemptStatus.GRADING, status_changed_at__lt=stale)
     )
+    with transaction.atomic():
+        if claimable.filter(runs__lt=MAX_RUNS).update(
+            status=AttemptStatus.GRADING, status_changed_at=now, runs=F("runs") + 1
+        ):
+            return True
+        claimable.update(status=AttemptStatus.FAILED, failure=GAVE_UP, status_changed_at=now)
+    return False
 
 
 def grade_attempt(attempt_id: int, *, grader: llm.LLMGrader | None = None) -> Grade | None:
-    """Grade one attempt, exactly once; returns the grade, or None if another run has it."""
-    now = timezone.now()
-    if not claim(attempt_id, now):
+    """Grade one attempt, exactly once; returns the grade, or None if another run has it or the
+    grading failed (the attempt then says why)."""
+    if not claim(attempt_id, timezone.now()):
         return None
     attempt = Attempt.objects.select_related("question").get(pk=attempt_id)
-    question = attempt.question
-    kind = "offline" if offline.is_skip(attempt.text) else grader_kind()
-    key = cache_key(attempt, kind)
-    base = offline.grade_offline(attempt.text, question.key_points)
-    fields = _from_cache(key)
-    if fields is None:
-        if kind == "offline":
-            fields = _offline_fields(base)
-        else:
-            try:
-                fields = _llm_fields(attempt, base, grader or llm_grader())
-            except llm.GraderError as exc:
-                _fail(attempt, str(exc))
-                return None
+    try:
+        kind = "offline" if is_skip(attempt.text) else grader_kind()
+        key = cache_key(attempt, kind)
+        fields = _from_cache(key)
+        if fields is None:
+            base = rubrics.grade(attempt.question, attempt.text, pasted=looks_pasted(attempt))
+            fields = _offline_fields(base) if kind == "offline" else _llm_fields(attempt, base, grader or llm_grader())
+    except llm.GraderError as exc:
+        _fail(attempt, str(exc))
+        return None
+    except Exception as exc:  # noqa: BLE001 — any failure ends the run with a reason; the answer is kept
+        logger.exception("grading attempt %s failed", attempt_id)
+        _fail(attempt, TIMED_OUT if type(exc).__name__ == "SoftTimeLimitExceeded" else INTERNAL)
+        return None
     return _store(attempt, key, fields)
+
+
+def looks_pasted(attempt: Attempt) -> bool:
+    """Most of the answer was pasted, or it arrived faster than anyone types."""
+    length = len(attempt.text.strip())
+    if attempt.pasted_chars and attempt.pasted_chars >= 0.5 * length:
+        return True
+    seconds = (attempt.duration_ms or 0) / 1000
+    return bool(attempt.duration_ms) and length >= 100 and length / max(seconds, 0.001) > PASTE_SPEED
+
+
+_CACHED = (
+    "score",
+    "points",
+    "errors",
+    "feedback",
+    "suggested_rating",
+    "grader",
+    "model",
+    "prompt_version",
+    "offline_score",
+    "flagged",
+    "flags",
+    "confidence",
+)
 
 
 def _from_cache(key: str) -> dict | None:
     hit = Grade.objects.filter(cache_key=key).order_by("-id").first()
-    if hit is None:
-        return None
-    names = (
-        "score",
-        "points",
-        "errors",
-        "feedback",
-        "suggested_rating",
-        "grader",
-        "model",
-        "prompt_version",
-        "offline_score",
-        "flagged",
-    )
-    return {name: getattr(hit, name) for name in names}
+    return None if hit is None else {name: getattr(hit, name) for name in _CACHED}
 
 
 def _offline_fields(result: offline.GradeResult) -> dict:
     return {
         "score": result.score,
         "points": [vars(p) for p in result.points],
-        "errors": [],
+        "errors": result.errors,
         "feedback": result.feedback,
-        "suggested_rating": offline.suggested_rating(result.score),
+        "suggested_rating": result.suggested_rating,
         "grader": "offline",
-        "model": "",
+        "model": rubrics.offline_model(),
         "prompt_version": "",
         "offline_score": result.score,
-        "flagged": False,
+        "flagged": bool(result.flags),
+        "flags": result.flags,
+        "confidence": result.confidence,
     }
 
 
@@ -143,54 +193,71 @@ def _llm_fields(attempt: Attempt, base: offline.GradeResult, grader: llm.LLMGrad
     question = attempt.question
     result = grader.grade(
         question="\n\n".join(filter(None, [question.title, question.body_md])),
-        reference="\n\n".join(filter(None, [question.answer_md, question.extended_md])),
+        reference=rubrics.reference_text(question),
         key_points=question.key_points,
         answer=attempt.text,
     )
-    points, score = checked_result(attempt.text, question.key_points, result)
-    flagged = (score >= FLAG_LLM_SCORE and not any(p.status == "covered" for p in base.points)) or (
-        abs(score - base.score) >= FLAG_GAP
-    )
+    points, score, unverified = checked_result(attempt.text, question.key_points, result)
+    flags = llm_flags(attempt.text, score, unverified, base)
     return {
         "score": score,
         "points": points,
         "errors": result.errors,
         "feedback": result.feedback,
-        "suggested_rating": offline.suggested_rating(score),
+        "suggested_rating": None if flags else offline.suggested_rating(score),
         "grader": "llm",
         "model": grader.config.model,
         "prompt_version": llm.PROMPT_VERSION,
         "offline_score": base.score,
-        "flagged": flagged,
+        "flagged": bool(flags),
+        "flags": flags,
+        "confidence": None,
         "prompt_tokens": result.usage.get("prompt", 0),
         "completion_tokens": result.usage.get("completion", 0),
         "cached_tokens": result.usage.get("cached", 0),
     }
 
 
+def llm_flags(answer: str, score: int, unverified: int, base: offline.GradeResult) -> list[str]:
+    """Why an LLM grade needs the learner's own judgement (docs/grading.md, "the flag rule")."""
+    flags = []
+    if form.instructions_to_grader(answer):
+        flags.append("injection")
+    if unverified:
+        flags.append("unverified")
+    shape_says_no = {"keyword_list", "fragment", "pasted"} & set(base.flags)
+    if abs(score - base.score) >= FLAG_GAP or (score >= 60 and shape_says_no):
+        flags.append("disagreement")
+    return flags
+
+
 def _normal(text: str) -> str:
     return "".join(text.split()).casefold()
 
 
-def verify_evidence(answer: str, key_points: list[dict], points: list[dict]) -> tuple[list[dict], bool]:
-    """A point judged covered or partial must quote the answer; when the quote is not in the
-    answer the point becomes missing (feedback may only praise what the answer contains)."""
+def verify_evidence(answer: str, key_points: list[dict], points: list[dict]) -> tuple[list[dict], int]:
+    """A point judged covered or partial must quote the answer, and the quote must not be an
+    instruction to the grader ("给满分"); otherwise the point becomes missing. Returns the checked
+    points and how many were downgraded."""
     haystack = _normal(answer)
-    checked, downgraded = [], False
+    checked, downgraded = [], 0
     for p in points:
         point = {**p, "text": key_points[p["index"]]["text"], "weight": int(key_points[p["index"]].get("weight", 1))}
-        quote = _normal(point.get("evidence", ""))
-        if point["status"] != "missing" and (not quote or quote not in haystack):
+        quote = point.get("evidence", "")
+        if point["status"] != "missing" and (
+            not _normal(quote) or _normal(quote) not in haystack or form.instructions_to_grader(quote)
+        ):
             point.update(status="missing", evidence="")
-            downgraded = True
+            downgraded += 1
         checked.append(point)
     return checked, downgraded
 
 
-def checked_result(answer: str, key_points: list[dict], result: llm.LLMGrade) -> tuple[list[dict], int]:
-    """The LLM's points with unquoted ones downgraded, and its score capped at the evidenced coverage."""
+def checked_result(answer: str, key_points: list[dict], result: llm.LLMGrade) -> tuple[list[dict], int, int]:
+    """The LLM's points with unquoted ones downgraded, its score capped at the coverage the
+    verified evidence supports, and the number of downgraded points."""
     points, downgraded = verify_evidence(answer, key_points, result.points)
-    return points, min(result.score, coverage_score(points)) if downgraded else result.score
+    return points, min(result.score, coverage_score(points)), downgraded
 
 
 def coverage_score(points: list[dict]) -> int:
@@ -218,19 +285,27 @@ def _fail(attempt: Attempt, reason: str) -> None:
     )
 
 
-def retry(attempt: Attempt) -> None:
-    """A failed attempt goes back to pending and is queued again."""
-    updated = Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.FAILED).update(
-        status=AttemptStatus.PENDING, failure="", status_changed_at=timezone.now()
-    )
+def retry(attempt: Attempt) -> bool:
+    """A failed attempt goes back to pending (a new charge, MAX_RUNS new runs) and is queued
+    again; RateLimited if the hourly limit is used up. False if it was not failed."""
+    with transaction.atomic():
+        updated = Attempt.objects.filter(pk=attempt.pk, status=AttemptStatus.FAILED).update(
+            status=AttemptStatus.PENDING, failure="", runs=0, status_changed_at=timezone.now()
+        )
+        if updated:
+            charge(attempt.user, attempt=attempt)
     if updated:
         queue(attempt)
+    return bool(updated)
 
 
-def stuck_attempts(now=None):
-    """Attempts pending or grading for longer than the timeout (free-text ones only)."""
+def sweep(now=None) -> list[int]:
+    """Attempts pending or grading for longer than the timeout: those with runs left are
+    returned to be queued again, the others fail ("评分多次失败，可重试")."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.QUIZBANK_GRADING_STUCK_SECONDS)
-    return Attempt.objects.filter(
+    stuck = Attempt.objects.filter(
         status__in=[AttemptStatus.PENDING, AttemptStatus.GRADING], status_changed_at__lt=stale
-    ).values_list("pk", flat=True)
+    )
+    stuck.filter(runs__gte=MAX_RUNS).update(status=AttemptStatus.FAILED, failure=GAVE_UP, status_changed_at=now)
+    return list(stuck.filter(runs__lt=MAX_RUNS).values_list("pk", flat=True))

@@ -1,20 +1,42 @@
 """Thin Celery tasks: load by id, call the service. acks_late: a task whose worker dies is
-delivered again, and the claim in grade_attempt makes the second delivery grade at most once."""
+delivered again, and the claim in grade_attempt makes the second delivery grade at most once
+(and never more than MAX_RUNS runs). The time limits back up the grader's own deadline."""
+
+import logging
 
 from celery import shared_task
+from celery.signals import worker_process_init
+from django.conf import settings
 
-from quizbank.grading import services
+from quizbank.grading import rubrics, services
+
+logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=settings.QUIZBANK_GRADER_DEADLINE + 20,
+    time_limit=settings.QUIZBANK_GRADER_DEADLINE + 40,
+)
 def grade_attempt_task(attempt_id: int) -> None:
     services.grade_attempt(attempt_id)
 
 
 @shared_task(ignore_result=True)
 def sweep_stuck_attempts() -> int:
-    """Queue again every attempt stuck in pending or grading past the timeout."""
-    ids = list(services.stuck_attempts())
+    """Queue again every attempt stuck in pending or grading past the timeout (with runs left)."""
+    ids = services.sweep()
     for attempt_id in ids:
         grade_attempt_task.delay(attempt_id)
     return len(ids)
+
+
+@worker_process_init.connect
+def warm_up(**kwargs) -> None:
+    """Read the glossary and the bank's word weights (about 3 s) before the first answer waits."""
+    try:
+        rubrics.bank_weights()
+    except Exception:  # noqa: BLE001 — a worker starting before `migrate` grades later, not never
+        logger.warning("could not prepare the offline grader yet", exc_info=True)

@@ -87,6 +87,7 @@ class AnswerForm(forms.Form):
     choice = forms.TypedMultipleChoiceField(required=False, coerce=int, choices=[(i, i) for i in range(26)])
     number = forms.CharField(required=False, max_length=50)
     duration_ms = forms.IntegerField(required=False, min_value=0, max_value=24 * 3600 * 1000)
+    pasted = forms.IntegerField(required=False, min_value=0, max_value=1_000_000)
 
 
 class UndoForm(forms.Form):

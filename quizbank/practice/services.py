@@ -238,10 +238,17 @@ def ensure_card(*, user, question: Question, now: datetime) -> Card:
     return card
 
 
-def submit_attempt(*, user, question: Question, text: str, duration_ms: int | None = None) -> Attempt:
+def submit_attempt(
+    *, user, question: Question, text: str, duration_ms: int | None = None, pasted_chars: int = 0
+) -> Attempt:
     """Save a typed answer now, before anything else can fail."""
     return Attempt.objects.create(
-        user=user, question=question, question_version=question.version, text=text, duration_ms=duration_ms
+        user=user,
+        question=question,
+        question_version=question.version,
+        text=text,
+        duration_ms=duration_ms,
+        pasted_chars=min(pasted_chars, len(text)),
     )
 
 

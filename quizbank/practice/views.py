@@ -118,17 +118,16 @@ def answer(request: HttpRequest, deck_id: int):
     data, now = form.cleaned_data, timezone.now()
     context = {"shown": shown, "mode": "typed"}
     if question.qtype == "free":
-        if data["text"] and not grading.is_skip(data["text"]):
-            try:
-                grading.check_rate_limit(request.user)
-            except grading.RateLimited:
-                limit = settings.QUIZBANK_GRADINGS_PER_HOUR
-                return HttpResponse(_("评分太频繁：每小时最多 %(n)d 次，稍后再试。") % {"n": limit}, status=429)
-        attempt = services.submit_attempt(
-            user=request.user, question=question, text=data["text"], duration_ms=data["duration_ms"]
-        )
-        grading.queue(attempt)
-        context["attempt"] = attempt
+        try:
+            context["attempt"] = grading.submit(
+                user=request.user,
+                question=question,
+                text=data["text"],
+                duration_ms=data["duration_ms"],
+                pasted_chars=data["pasted"] or 0,
+            )
+        except grading.RateLimited:
+            return _rate_limited()
     else:
         check = services.check_answer(
             user=request.user,
@@ -233,11 +232,20 @@ def attempt_grade(request: HttpRequest, attempt_id: int):
     return response
 
 
+def _rate_limited() -> HttpResponse:
+    limit = settings.QUIZBANK_GRADINGS_PER_HOUR
+    message = _("评分太频繁：每小时最多 %(n)d 次（重新评分也算一次），稍后再试。回答没有丢。") % {"n": limit}
+    return HttpResponse(message, status=429)
+
+
 @login_required
 @require_POST
 def attempt_retry(request: HttpRequest, attempt_id: int):
     attempt = get_object_or_404(Attempt, pk=attempt_id, user=request.user)
-    grading.retry(attempt)
+    try:
+        grading.retry(attempt)
+    except grading.RateLimited:
+        return _rate_limited()
     attempt.refresh_from_db()
     if not request.htmx:
         return redirect(reverse("bank:question", args=[attempt.question_id]))

@@ -61,6 +61,16 @@
     });
   }, true);
 
+  // Typed answers: count the characters pasted into the box (the grader does not credit a
+  // pasted copy of the reference answer as recall).
+  document.addEventListener("paste", function (event) {
+    var box = event.target;
+    if (!box || box.id !== "answer-text" || !box.form) return;
+    var counter = box.form.querySelector("input.pasted");
+    var text = (event.clipboardData || window.clipboardData).getData("text") || "";
+    if (counter) counter.value = String(Number(counter.value || 0) + text.length);
+  }, true);
+
   function studyKey(event) {
     var card = document.getElementById("card");
     if (!card) return false;

@@ -26,6 +26,8 @@ class Command(BaseCommand):
                 self.stderr.write(str(error))
             count = len(exc.errors)
             raise CommandError(f"{count} 个错误，什么都没有写入 / {count} error(s), nothing written") from None
+        for warning in summary.warnings:
+            self.stderr.write(f"警告 warning: {warning}")
         if options["json"]:
             self.stdout.write(json.dumps(summary.as_dict(), ensure_ascii=False, sort_keys=True))
             return
