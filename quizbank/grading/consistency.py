@@ -169,11 +169,12 @@ def _restates(s: Statement, keys: set[str]) -> bool:
 
 # -- a clause against one key point -------------------------------------------------------
 def claim_kept(p, wanted: dict[str, float], keys: set[str], without: set[str]) -> bool:
-    """The clause states the rest of the claim (all but `without`) strongly: in the point's (or
-    its reference sentence's) words, or by one of its aliases that is not a bare name."""
-    rest = {k: w for k, w in wanted.items() if k not in without}
-    if overlap(weighted_recall(rest, keys)) >= COVERED:
-        return True
+    """The clause states the rest of the claim (all but `without`) strongly: in `wanted` (the
+    point's words) or in its reference sentence's, or by one of its aliases that is not a bare name."""
+    for target in (wanted, p.support):
+        rest = {k: w for k, w in target.items() if k not in without}
+        if rest and overlap(weighted_recall(rest, keys)) >= COVERED:
+            return True
     return any(
         a.keys and a.keys <= keys and not (a.keys & without) and not a.keys <= p.names and a.credit >= 1.0
         for a in p.aliases

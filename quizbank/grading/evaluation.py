@@ -83,7 +83,7 @@ def key_points_from_reference(reference: str, limit: int = 8) -> list[dict]:
 # "point"): a full answer covers about half of them, and word-for-word recall of the reference
 # carries most of the signal. Calibrated on ads_zh_dev.csv only (docs/grading.md).
 DERIVED_SATURATION = 0.5
-DERIVED_SIMILARITY = 0.75
+DERIVED_SIMILARITY = 0.9
 
 
 def rubrics_for_row(row: dict) -> list[dict]:

@@ -32,6 +32,7 @@ class Shape:
     terms: int = 0  # segments that are a bare term
     statements: int = 0  # segments with a predicate or a function word
     units: int = 0
+    distinct: int = 0  # different words in the whole text ("方差" said 600 times is one)
     lists: list[tuple[int, int]] = field(default_factory=list)  # clauses made of three or more bare terms
 
     @property
@@ -41,8 +42,8 @@ class Shape:
 
     @property
     def is_fragment(self) -> bool:
-        """One or two bare terms and nothing else."""
-        return 0 < self.units <= 2 and self.statements == 0
+        """One or two bare terms and nothing else, however often repeated."""
+        return 0 < min(self.units, self.distinct) <= 2 and (self.statements == 0 or self.distinct <= 2)
 
 
 def shape(text: str, glossary: Glossary | None, terms: Glossary | None = None) -> Shape:
@@ -52,6 +53,7 @@ def shape(text: str, glossary: Glossary | None, terms: Glossary | None = None) -
     result = Shape()
     words = [w for w, _, _ in tokens(text) if WORD_RE.search(w) and not re.fullmatch(CONJUNCTIONS, w)]
     functions = sum(_is_function(w) for w in words)
+    result.distinct = len({w for w in words if not _is_function(w)})
     bare = not re.search(r"[。！!？?]", text) and functions <= 0.1 * len(words)
     space = r"\s+" if bare else r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])|\s{2,}"
     splitter = rf"[、/|｜]+|\s*(?:{CONJUNCTIONS})\s*|{space}"

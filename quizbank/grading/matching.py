@@ -6,7 +6,7 @@ from __future__ import annotations
 COVERED, PARTIAL = 0.75, 0.35  # credit needed for the two verdicts
 OVERLAP_LOW, OVERLAP_HIGH = 0.2, 0.6  # a point's weighted word share: nothing below, full above
 BIGRAM_FACTOR = 0.85  # character bigrams alone are weaker evidence than words
-SUPPORT_FACTOR = 0.85  # so is the wording of the reference sentence that explains the point
+SUPPORT_FACTOR = 1.0  # the reference sentence that explains the point counts like its own words
 SUPPORT_MIN = 0.35  # a reference sentence explains a point when it has this share of its words
 
 

@@ -35,12 +35,10 @@ LIST_CAP, FRAGMENT_CAP = 15, 20
 PASTE_SHARE, PASTE_MIN_GRAMS = 0.75, 30  # of the answer's 5-grams found in the reference
 VERDICT_KEEP = 0.3  # of the score, when a judgement question's verdict (对/错) is the opposite
 CONFIDENT = 0.4
+# a candidate correcting themselves: the statement after it counts ("……其实训练时不能并行")
+CORRECTION = re.compile(r"其实|实际上|准确地?说|更正|纠正|不对|说错了|应该是|\b(?:actually|correction|I mean)\b", re.I)
+UNFAMILIAR = 0.4  # share of the answer's weighted words unknown to the rubric that makes a low score unsure
 SKIP_ANSWERS = {"", "不知道", "不会", "跳过", "skip", "pass", "idk", "i don't know", "不清楚", "没学过", "不记得了"}
-
-LEADS = {
-    "keyword_list": "看起来是关键词罗列，不算作答：用完整的句子说出它们之间的关系。",
-    "pasted": "粘贴进来的内容与参考答案几乎逐字相同：复制的答案不计分。",
-}
 
 
 @dataclass
@@ -52,6 +50,7 @@ class PointResult:
     weight: int = 1
     credit: float = 0.0
     basis: str = ""  # alias | words | generic (weak evidence) | "" (nothing)
+    retracted: bool = False  # stated plainly, then said the opposite (contradicted)
 
 
 @dataclass
@@ -123,7 +122,11 @@ def grade(answer: str, rubric: Rubric, *, pasted: bool = False) -> GradeResult:
         coverage = (1 - rubric.similarity) * coverage + rubric.similarity * tx.recall(rubric.reference_surface, answer)
     raw = min(1.0, coverage / rubric.saturation)
     score = max(0.0, 100 * raw - 100 * CONTRADICTION_PENALTY * contradicted / total)
-    errors = [f"与参考相反：{r.text}（你的说法：{r.evidence}）" for r in results if r.status == "contradicted"]
+    errors = [
+        f"{'前后说法矛盾，以后一句为准' if r.retracted else '与参考相反'}：{r.text}（你的说法：{r.evidence}）"
+        for r in results
+        if r.status == "contradicted"
+    ]
     quoted = {r.evidence for r in results if r.status == "contradicted"}
     for c in analysis.clauses:
         if id(c) in turned and tx.sentence_of(answer, c.start, c.end) not in quoted:
@@ -136,12 +139,12 @@ def grade(answer: str, rubric: Rubric, *, pasted: bool = False) -> GradeResult:
         errors.insert(0, "判断与参考答案相反")
 
     shape = form.shape(_without(answer, injected), rubric.glossary, rubric.terms)
-    if shape.is_keyword_list:
-        flags.append("keyword_list")
-        score = min(score, LIST_CAP)
-    elif shape.is_fragment:
-        flags.append("fragment")
-        score = min(score, FRAGMENT_CAP)
+    if shape.is_keyword_list or shape.is_fragment:
+        flags.append("keyword_list" if shape.is_keyword_list else "fragment")
+        score = min(score, LIST_CAP if shape.is_keyword_list else FRAGMENT_CAP)
+        for r in results:  # a term named is not a point made
+            if r.status == "covered":
+                r.status = "partial"
     grams = tx.char_ngrams(answer)
     if len(grams) >= PASTE_MIN_GRAMS and len(grams & rubric.reference_grams) / len(grams) >= PASTE_SHARE:
         # word for word the reference: copied if it was pasted in, else perhaps learnt by heart
@@ -149,10 +152,28 @@ def grade(answer: str, rubric: Rubric, *, pasted: bool = False) -> GradeResult:
         if pasted:
             score = 0
     confidence = _confidence(results)
-    if confidence < CONFIDENT and not {"keyword_list", "fragment", "pasted", "verbatim"} & set(flags):
+    quiet = not {"keyword_list", "fragment", "pasted", "verbatim"} & set(flags)
+    if confidence < CONFIDENT and quiet:
         flags.append("low_confidence")
+    elif quiet and score < 60 and shape.statements >= 2:
+        # a low score for an answer full of statements the rubric does not know: a paraphrase
+        # the grader cannot read looks the same as a wrong answer, so the learner decides
+        unknown = _unfamiliar(analysis, rubric)
+        if unknown >= UNFAMILIAR:
+            flags.append("unrecognised")
+            confidence = min(confidence, 1 - unknown)
     score = round(score)
-    return GradeResult(score, results, _feedback(results, flags), errors, round(confidence, 2), flags)
+    feedback = "" if "pasted" in flags else _feedback(results)
+    return GradeResult(score, results, feedback, errors, round(confidence, 2), flags)
+
+
+def _unfamiliar(analysis: tx.Analysis, rubric: Rubric) -> float:
+    """The weighted share of the answer's words found nowhere in the rubric or the reference."""
+    units = [u for u in analysis.units() if u.kind != "bigram"]
+    weights = rubric.weights or {}
+    total = sum(weights.get(u.key, 1.0) for u in units)
+    unknown = sum(weights.get(u.key, 1.0) for u in units if u.key not in rubric.reference_keys)
+    return unknown / total if total else 0.0
 
 
 def _without(text: str, spans: list[tuple[int, int]]) -> str:
@@ -171,19 +192,22 @@ def _surface_aliases(answer: str, analysis: tx.Analysis, rubric: Rubric) -> dict
 
 
 def _grade_point(p: Point, windows: list[Window], surface, answer: str, rubric: Rubric, turned=None) -> PointResult:
-    """The point's best evidence in the answer. A clause that states the point strongly but says
-    the opposite (of the point, or of the reference) makes it contradicted and lends nothing to
-    its sentence, unless another clause states the point plainly."""
+    """The point's best evidence in the answer. A clause that states the point but says the
+    opposite (of the point, or of the reference) lends nothing to its sentence, and when it
+    states it strongly makes the point contradicted — unless a later clause states it plainly:
+    the last word counts, as with a candidate who corrects themselves ("其实……")."""
     clauses = [w.clauses[0] for w in windows if len(w.clauses) == 1]
     index = {id(c): i for i, c in enumerate(clauses)}
-    against, turned = {}, turned or {}
+    against, plain, turned = {}, [], turned or {}
     for c in clauses:
         credit, _, _ = _evidence(p, [c], c.keys, surface.get(index[id(c)], []))
         if credit >= COVERED and (id(c) in turned or consistency.contradicts(p, c, rubric)):
-            against[id(c)] = credit
+            against[id(c)] = credit if credit >= COVERED else 0.0
         elif id(c) in turned:
             against[id(c)] = 0.0  # lends nothing, but does not contradict this point
-    best = (0.0, None, "")  # credit, window, basis
+        elif credit >= COVERED:
+            plain.append(c)
+    best = (0.0, None, "", [])  # credit, window, basis, the clauses it rests on
     for w in windows:
         kept = [c for c in w.clauses if id(c) not in against]
         if not kept:
@@ -193,15 +217,20 @@ def _grade_point(p: Point, windows: list[Window], surface, answer: str, rubric: 
         credit, alias_credit, overlap = _evidence(p, kept, keys, found)
         if credit >= PARTIAL and credit > best[0]:
             strong = alias_credit >= 1.0 or (overlap >= 1.0 and _matched_weight(p, keys) >= 1.0)
-            best = (credit, w, "alias" if alias_credit >= 1.0 else "words" if strong else "generic")
-    if any(against.values()) and best[0] < COVERED:
-        c = max(clauses, key=lambda c: against.get(id(c), -1))
-        return PointResult(p.index, p.text, "contradicted", tx.sentence_of(answer, c.start, c.end), p.weight)
-    credit, w, basis = best
+            best = (credit, w, "alias" if alias_credit >= 1.0 else "words" if strong else "generic", kept)
+    strong_against = [c for c in clauses if against.get(id(c), 0.0) >= COVERED]
+    corrected = [c for c in strong_against if CORRECTION.search(answer[max(0, c.start - 12) : c.end])]
+    last_plain = max((c.start for c in plain), default=-1)
+    if strong_against and (best[0] < COVERED or any(c.start > last_plain for c in corrected)):
+        c = max(strong_against, key=lambda c: (against[id(c)], c.start))
+        result = PointResult(p.index, p.text, "contradicted", tx.sentence_of(answer, c.start, c.end), p.weight)
+        result.retracted = bool(plain)
+        return result
+    credit, w, basis, kept = best
     if w is None:
         return PointResult(p.index, p.text, "missing", "", p.weight)
     status = "covered" if credit >= COVERED else "partial"
-    quote = answer[w.start : w.end] if len(w.clauses) > 1 else tx.sentence_of(answer, w.start, w.end)
+    quote = "，".join(c.text for c in kept) if len(w.clauses) > 1 else tx.sentence_of(answer, w.start, w.end)
     return PointResult(p.index, p.text, status, _trim(quote), p.weight, round(credit, 2), basis)
 
 
@@ -236,12 +265,11 @@ def _confidence(results: list[PointResult]) -> float:
     return specific / credit if credit else 1.0
 
 
-def _feedback(results: list[PointResult], flags: list[str]) -> str:
+def _feedback(results: list[PointResult]) -> str:
+    """What is missing (the flags speak for themselves on the card)."""
     missing = [r.text for r in results if r.status in ("missing", "contradicted")]
     partial = [r.text for r in results if r.status == "partial"]
-    if "pasted" in flags or "keyword_list" in flags:
-        lead = LEADS["pasted" if "pasted" in flags else "keyword_list"]
-    elif not missing and not partial:
+    if not missing and not partial:
         lead = "关键点都提到了。"
     elif not missing:
         lead = "关键点都碰到了，但有的说得不完整：" + "；".join(partial[:2])

@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 FLAG_GAP = 50  # LLM and offline scores this far apart: flagged
 MAX_RUNS = 3  # grading runs of one charge (the sweep re-runs a run whose worker died)
 PASTE_SPEED = 10  # characters per second nobody types (Chinese IME or not) for long
+DUPLICATE_SECONDS = 10  # the same answer again within this window is the same attempt
 GAVE_UP = "评分多次失败，可重试"
 INTERNAL = "评分出错（内部错误，已记录）"
 TIMED_OUT = "评分超时"
@@ -69,19 +70,32 @@ def charge(user, *, attempt: Attempt | None = None, now=None) -> None:
     the insert hold a lock on the user's row, so concurrent requests cannot both pass."""
     now = now or timezone.now()
     with transaction.atomic():
-        get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+        _lock(user)
         used = GradingCharge.objects.filter(user=user, created_at__gt=now - timedelta(hours=1)).count()
         if used >= settings.QUIZBANK_GRADINGS_PER_HOUR:
             raise RateLimited
         GradingCharge.objects.create(user=user, attempt=attempt, created_at=now)
 
 
+def _lock(user) -> None:
+    """Hold the user's row until the transaction ends: their charges and submissions queue up."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+
+
 def submit(*, user, question, text: str, duration_ms: int | None = None, pasted_chars: int = 0) -> Attempt:
     """Save a typed answer and charge its grading in one transaction (RateLimited: nothing saved),
-    then queue it once that commits. Empty and "don't know" answers cost nothing."""
+    then queue it once that commits. Empty and "don't know" answers cost nothing. The same answer
+    sent again within a few seconds (a double Ctrl+Enter, a replayed request) is the same attempt."""
     from quizbank.practice.services import submit_attempt
 
+    now = timezone.now()
     with transaction.atomic():
+        _lock(user)
+        again = Attempt.objects.filter(
+            user=user, question=question, text=text, created_at__gte=now - timedelta(seconds=DUPLICATE_SECONDS)
+        ).first()
+        if again is not None:
+            return again
         attempt = submit_attempt(
             user=user, question=question, text=text, duration_ms=duration_ms, pasted_chars=pasted_chars
         )

@@ -65,7 +65,7 @@ CONJUNCTIONS = r"以及|或者|和|与|及|跟|\band\b|\bor\b"
 NEGATION_SCOPE = 3  # content words a negation reaches
 # part-of-speech tags (jieba's dictionary) that make a clause a statement rather than a term
 _SUFFIXES = ("ization", "ations", "ation", "ings", "ing", "ies", "ed", "es", "ly", "s")
-CLAUSE_RE = re.compile(r"[。；;！!？?\n，,：:]+|(?<![0-9A-Za-z])\.(?![0-9])|(?<![0-9])\.(?=\s)|\.$")
+CLAUSE_RE = re.compile(r"[。；;！!？?\n，,：:→⇒]+|=>|->|(?<![0-9A-Za-z])\.(?![0-9])|(?<![0-9])\.(?=\s)|\.$")
 _LIST_MARK = re.compile(r"^\s*(?:[-*•·]|\(?\d{1,2}[.)、）]|[（(]\d{1,2}[)）]|[①-⑩])\s*")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 WORD_RE = re.compile(r"[^\W_]", re.UNICODE)
@@ -239,7 +239,7 @@ def analyse_clause(text: str, start: int, end: int, glossary: Glossary | None, b
     _mark_negations(sequence, piece)
     clause.units = [u for _, _, u in sequence if u is not None]
     if bigrams:
-        clause.units.extend(_bigrams(masked_text, start))
+        clause.units.extend(_bigrams(piece, start))
     clause.numbers = numbers(piece)
     clause.conditional = bool(CONDITIONAL_RE.search(piece))
     return clause
