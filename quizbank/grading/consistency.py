@@ -213,7 +213,20 @@ def contradicts(p, clause: tx.Clause, rubric) -> str:
             if claim_kept(p, p.words, keys, numbers | {str(int(value)) if value.is_integer() else str(value)}):
                 return "number"
     if p.names and not (p.names & keys) and claim_kept(p, p.words, keys, set(p.names)):
-        for other in rubric.points:  # the claim is made about a name only another point uses
-            if other is not p and other.names & keys and not claim_kept(other, other.words, keys, set()):
+        for other in rubric.points:  # the claim is made about a sibling name only another point uses
+            said = {n for n in other.names & keys if any(siblings(n, mine) for mine in p.names)}
+            if other is not p and said and not claim_kept(other, other.words, keys, set()):
                 return "swap"
     return ""
+
+
+def siblings(a: str, b: str) -> bool:
+    """Names of the same family, which a candidate can mix up: top-k / top-p, ZeRO-1 / ZeRO-3,
+    Self-RAG / CRAG (a common part of three characters), E4M3 / E5M2, PTQ / QAT (the same shape)."""
+    a, b = a.lstrip("§").casefold(), b.lstrip("§").casefold()
+    if a == b:
+        return False
+    shape = lambda s: re.sub(r"\d", "9", re.sub(r"[a-z]", "a", s))  # noqa: E731
+    if len(a) == len(b) and shape(a) == shape(b):
+        return True
+    return any(a[i : i + 3] in b for i in range(len(a) - 2))

@@ -14,7 +14,7 @@ from quizbank.bank.models import Question
 from quizbank.grading import offline
 from quizbank.grading import text as tx
 
-OFFLINE_VERSION = "o6"  # bump when the offline grader's rules change: cached grades are keyed by it
+OFFLINE_VERSION = "o7"  # bump when the offline grader's rules change: cached grades are keyed by it
 _lock = threading.Lock()
 _weights: dict = {}
 

@@ -38,7 +38,8 @@ STOPWORDS = frozenset(
 NEGATIONS = frozenset(
     """不 没 没有 无 未 非 别 勿 莫 不是 并非 并不 不会 不能 不可 不可以 不用 不必 无需 无须 不需 不需要
     毫无 从不 从未 绝不 决不 不再 不要 无法 不得 并未 没法 不该 不应 不应该 而非 而不是 不存在 不属于 难以
-    未必 不一定 并不需要 并不会 并不是 并没有 并不能 并不存在 没必要 不必要 毫无必要 用不上 用不着 没用 从来不
+    未必 不一定 去掉 去除 移除 删掉 删除 省掉 省去 拿掉 丢掉 免去 免掉
+    并不需要 并不会 并不是 并没有 并不能 并不存在 没必要 不必要 毫无必要 用不上 用不着 没用 从来不
     从来没有 不太 无关 没什么 并没
     not no never without cannot neither nor none nothing doesn isn aren wasn weren don didn won wouldn
     shouldn couldn hasn haven""".split()
@@ -260,7 +261,7 @@ def _mark_negations(sequence, piece: str) -> None:
                 reached, existential = [], raw in EXISTENTIAL
             elif raw in MODALS and reach and not reached:
                 reach = WIDE_SCOPE  # 没|必要, 不|需要: a denied need covers the whole rest
-            elif re.fullmatch(CONJUNCTIONS + "|或|、|/", raw or "", re.I):
+            elif re.fullmatch(r"和|与|及|以及|、|/|and", raw or "", re.I):
                 if previous is not None and previous.negated:
                     reach = max(reach, 1)  # 不渲染外部图片、链接: the negation covers both
                 continue
@@ -283,6 +284,8 @@ def _mark_negations(sequence, piece: str) -> None:
             reached.append(unit)
             if unit.key not in LIGHT_VERBS and (len(unit.key) >= 2 or unit.kind == "concept"):
                 reach -= 1
+            if re.fullmatch(r"[\d.]+", unit.key):
+                reach = 0  # 不为 0, 不超过 8: a negated comparison ends at its number
             if len(reached) == 1 and tag(unit.key) in ("a", "ad", "an"):
                 reach = 0  # 不可靠|时用网络搜索: an adjective is all a 不 denies
 
