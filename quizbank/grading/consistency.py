@@ -42,20 +42,22 @@ class Statement:
     numbers: list[tuple[float, str]] = field(default_factory=list)
 
 
-def statements(analysis: tx.Analysis, weight) -> list[Statement]:
+def statements(analysis: tx.Analysis, weight, subjects: set[str] = frozenset()) -> list[Statement]:
+    """The clauses of a text as claims: their words apart from names (and `subjects`) and numbers."""
     out = []
     for c in analysis.clauses:
         if c.conditional:
             continue
         units = [u for u in c.units if u.kind != "bigram"]
-        claim = {u.key: weight(u.key) for u in units if not u.name and not is_number(u.key)}
+        named = {u.key for u in units if u.name or u.key in subjects}
+        claim = {u.key: weight(u.key) for u in units if u.key not in named and not is_number(u.key)}
         if len(claim) < MIN_SHARED:
             continue
         out.append(
             Statement(
                 c.text,
                 claim,
-                frozenset(u.key for u in units if u.name),
+                frozenset(named),
                 tx.negation_map(units),
                 frozenset(u.key for u in units if u.predicate),
                 c.numbers,
@@ -129,24 +131,27 @@ def _predicate(clause: tx.Clause, key: str) -> bool:
     return any(u.predicate for u in clause.units if u.key == key)
 
 
-def named_claims(texts: list[str], glossary: Glossary | None, weight) -> list[Statement]:
-    """The rubric's claims about names, one per phrase ("E4M3 精度较高" | "E5M2 范围更大";
-    "ZeRO-1 切优化器状态、ZeRO-2 再切梯度"): what a swapped answer attaches to the wrong name."""
+def named_claims(
+    texts: list[str], glossary: Glossary | None, weight, subjects: set[str] = frozenset()
+) -> list[Statement]:
+    """The rubric's claims about names or about the subjects the title compares, one per phrase
+    ("E4M3 精度较高" | "E5M2 范围更大"; "GAN 一步生成快" | "扩散多步迭代慢"): what a swapped answer
+    attaches to the wrong one."""
     out = []
     for text in texts:
         for part in re.split(r"[、；;，,]", text):
-            for s in statements(tx.analyse(part, glossary, bigrams=False), weight):
+            for s in statements(tx.analyse(part, glossary, bigrams=False), weight, subjects):
                 if s.names:
                     out.append(s)
     return out
 
 
-def swapped(clause: tx.Clause, claims: list[Statement]) -> Statement | None:
-    """The rubric claim this clause makes about another name (one the rubric gives another claim),
-    while never restating that other name's own claim."""
+def swapped(clause: tx.Clause, claims: list[Statement], subjects: set[str] = frozenset()) -> Statement | None:
+    """The rubric claim this clause makes about another name or subject (one the rubric gives
+    another claim), while never restating that other one's own claim."""
     if clause.conditional:
         return None
-    mine = {u.key for u in clause.units if u.name}
+    mine = {u.key for u in clause.units if u.name or u.key in subjects}
     if not mine:
         return None
     keys = clause.keys
@@ -216,6 +221,10 @@ def contradicts(p, clause: tx.Clause, rubric) -> str:
         for other in rubric.points:  # the claim is made about a sibling name only another point uses
             said = {n for n in other.names & keys if any(siblings(n, mine) for mine in p.names)}
             if other is not p and said and not claim_kept(other, other.words, keys, set()):
+                return "swap"
+    if p.compared and not (p.compared & keys) and claim_kept(p, p.words, keys, set(p.compared)):
+        for other in rubric.points:  # the claim is made about what the title compares it with
+            if other is not p and other.compared & keys and not claim_kept(other, other.words, keys, set()):
                 return "swap"
     return ""
 

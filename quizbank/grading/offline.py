@@ -109,7 +109,7 @@ def grade(answer: str, rubric: Rubric, *, pasted: bool = False) -> GradeResult:
         statement = consistency.against_reference(
             c, rubric.statements, rubric.glossary, rubric.names, rubric.reference_numbers
         )
-        statement = statement or consistency.swapped(c, rubric.named_claims)
+        statement = statement or consistency.swapped(c, rubric.named_claims, rubric.subjects)
         if statement is not None:
             turned[id(c)] = statement
     results = [_grade_point(p, spans, surface, answer, rubric, turned) for p in points]

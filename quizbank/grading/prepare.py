@@ -37,6 +37,7 @@ class Point:
     name_keys: frozenset = frozenset()  # the proper names the point mentions
     names: frozenset = frozenset()  # names only this point mentions (top-k here, top-p in another)
     others: frozenset = frozenset()  # names the other points mention and this one does not
+    compared: frozenset = frozenset()  # subjects of the title only this point mentions
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Rubric:
     reference_compact: str = ""
     named_claims: list = field(default_factory=list)  # the rubric's claims about names (consistency.py)
     names: set = field(default_factory=set)  # every name the reference and the rubric use
+    subjects: set = field(default_factory=set)  # what the title names that the key points talk about
 
 
 def prepare(
@@ -69,6 +71,7 @@ def prepare(
     alias_shares: dict[str, float] | None = None,
     saturation: float = 1.0,
     similarity: float = 0.0,
+    title: str = "",
 ) -> Rubric:
     """Analyse a question's rubric once: its points, aliases, reference words and numbers.
 
@@ -111,7 +114,9 @@ def prepare(
     ref_windows = windows(ref, reference)
     for p in points:
         p.support, p.support_numbers = _support(p, ref_windows, weight)
-    _distinguish(points)
+    title_keys = {u.key for u in tx.analyse(title, glossary, bigrams=False).units()} if title else set()
+    _distinguish(points, title_keys)
+    subjects = {k for p in points for k in p.words if k in title_keys and not consistency.is_number(k)}
     names = {u.key for u in ref.units() if u.name} | {k for p in points for k in p.name_keys}
     reference_numbers: dict[str, set[float]] = {}
     for value, unit in [n for c in ref.clauses for n in c.numbers] + [n for p in points for n in p.numbers]:
@@ -133,7 +138,8 @@ def prepare(
         verdict=form.verdict(reference),
         statements=consistency.statements(ref, weight),
         reference_compact=compact("\n".join([reference] + [kp["text"] for kp in key_points])),
-        named_claims=consistency.named_claims([kp["text"] for kp in key_points], glossary, weight),
+        named_claims=consistency.named_claims([kp["text"] for kp in key_points], glossary, weight, subjects),
+        subjects=subjects,
         names=names,
     )
 
@@ -152,14 +158,19 @@ def _support(p: Point, windows, weight) -> tuple[dict[str, float], list[tuple[fl
     return units, [n for c in best.clauses for n in c.numbers]
 
 
-def _distinguish(points: list[Point]) -> None:
-    """The names (glossary concepts, Latin identifiers) each point mentions and no other point
-    does: a clause that states a point's claim about another point's name swaps the two."""
+def _distinguish(points: list[Point], title: set[str]) -> None:
+    """The names (Latin identifiers) each point mentions and no other point does, and the
+    compared subjects: what the question's title names (随机森林 和 GBDT, Key 和 Value) that only
+    this point mentions. A clause that states a point's claim about another point's name or
+    subject swaps the two."""
     names = [set(p.name_keys) for p in points]
+    subjects = [{k for k in p.words if k in title} for p in points]
     for i, p in enumerate(points):
         rest = set().union(*(n for j, n in enumerate(names) if j != i)) if len(points) > 1 else set()
         p.names = frozenset(names[i] - rest)
         p.others = frozenset(rest - names[i])
+        elsewhere = set().union(*(n for j, n in enumerate(subjects) if j != i)) if len(points) > 1 else set()
+        p.compared = frozenset(subjects[i] - elsewhere)
 
 
 # -- grading -------------------------------------------------------------------------------

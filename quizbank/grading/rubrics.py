@@ -14,7 +14,7 @@ from quizbank.bank.models import Question
 from quizbank.grading import offline
 from quizbank.grading import text as tx
 
-OFFLINE_VERSION = "o7"  # bump when the offline grader's rules change: cached grades are keyed by it
+OFFLINE_VERSION = "o8"  # bump when the offline grader's rules change: cached grades are keyed by it
 _lock = threading.Lock()
 _weights: dict = {}
 
@@ -61,6 +61,7 @@ def _rubric(question_id: str, version: int, model: str, weights_id: int) -> offl
         glossary=vocabulary.glossary(),
         weights=bank_weights(),
         alias_shares=question.alias_shares,
+        title=question.title,
     )
 
 
