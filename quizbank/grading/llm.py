@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import httpx2 as httpx  # the HTTP library of the openai client (its dependency)
 import openai
 
+from quizbank.grading import wording
+
 PROMPT_VERSION = "g2"
 MAX_TOKENS = 800
 STATUSES = ("covered", "partial", "missing")
@@ -162,10 +164,10 @@ def reply_text(response) -> str:
     if not isinstance(choices, list) or not choices:
         if isinstance(response, str | bytes):
             shown = " ".join(str(response[:80]).split()) or "空"
-            what = f"返回了文本而不是 JSON：{shown}"
+            what = wording.say("text_not_json", shown=shown)
         else:
-            what = "回复里没有 choices"
-        raise GraderError(f"评分服务的回复不是 chat completion（{what}）：检查 OPENAI_BASE_URL")
+            what = wording.say("no_choices")
+        raise GraderError(wording.say("not_completion", what=what))
     message = getattr(choices[0], "message", None)
     content = getattr(message, "content", None)
     return content if isinstance(content, str) else ""
@@ -243,7 +245,7 @@ class LLMGrader:
                 return LLMGrade(usage=usage, **parse_output(text, len(key_points)))
             except InvalidOutput as exc:
                 if repair:
-                    raise GraderError(f"评分模型两次输出都不合格：{exc}") from exc
+                    raise GraderError(wording.say("bad_output", detail=exc)) from exc
                 messages = [
                     *messages,
                     {"role": "assistant", "content": text[:2000]},
@@ -256,9 +258,9 @@ class LLMGrader:
         while True:
             remaining = run.deadline - self.clock()
             if remaining <= 0.5:
-                raise GraderError(f"评分超时：{self.config.deadline:.0f} 秒内没有拿到评分服务的有效回复")
+                raise GraderError(wording.say("deadline", seconds=f"{self.config.deadline:.0f}"))
             if run.requests <= 0:
-                raise GraderError(f"评分服务暂时不可用，已请求 {self.config.max_requests} 次")
+                raise GraderError(wording.say("unavailable", requests=self.config.max_requests))
             run.requests -= 1
             tries += 1
             try:
@@ -266,20 +268,18 @@ class LLMGrader:
             except TRANSIENT as exc:
                 if run.requests <= 0:
                     raise GraderError(
-                        f"评分服务暂时不可用（{_kind(exc)}），已请求 {self.config.max_requests} 次"
+                        wording.say("unavailable_kind", kind=_kind(exc), requests=self.config.max_requests)
                     ) from exc
                 delay = self.config.backoff * 2 ** (tries - 1) * (0.5 + random.random() / 2)  # noqa: S311
                 self.sleep(max(0.0, min(delay, run.deadline - self.clock() - 1)))
             except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-                raise GraderError(f"评分服务拒绝了请求（{exc.status_code}）：检查 OPENAI_API_KEY 和权限") from exc
+                raise GraderError(wording.say("refused", status=exc.status_code)) from exc
             except openai.APIStatusError as exc:
-                raise GraderError(
-                    f"评分服务返回 {exc.status_code}：检查 OPENAI_BASE_URL 和 QUIZBANK_GRADER_MODEL"
-                ) from exc
+                raise GraderError(wording.say("status", status=exc.status_code)) from exc
             except GraderError:
                 raise
             except Exception as exc:  # noqa: BLE001 — whatever else breaks ends this grading, with a reason
-                raise GraderError(f"调用评分服务出错（{_kind(exc)}）") from exc
+                raise GraderError(wording.say("call_failed", kind=_kind(exc))) from exc
 
     def _request(self, messages: list[dict], timeout: float, deadline: float):
         kwargs = {"model": self.config.model, "messages": messages, "temperature": 0, "max_tokens": MAX_TOKENS}
@@ -313,5 +313,5 @@ class _Run:
 
 def _kind(exc: Exception) -> str:
     if isinstance(exc, ValueError) and not isinstance(exc, openai.OpenAIError):
-        return "回复不是合法的 JSON"
+        return wording.say("invalid_json")
     return type(exc).__name__

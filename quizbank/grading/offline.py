@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from quizbank.bank.glossary import compact
-from quizbank.grading import consistency, form
+from quizbank.grading import consistency, form, wording
 from quizbank.grading import text as tx
 from quizbank.grading.matching import BIGRAM_FACTOR, COVERED, PARTIAL, SUPPORT_FACTOR, overlap, weighted_recall
 from quizbank.grading.prepare import Alias, Point, Rubric, Window, prepare, windows
@@ -92,7 +92,7 @@ def grade(answer: str, rubric: Rubric, *, pasted: bool = False) -> GradeResult:
         return GradeResult(
             0,
             [PointResult(p.index, p.text, "missing", "", p.weight) for p in points],
-            "没有作答：先回忆回答重点，再看参考答案。",
+            wording.say("skipped"),
         )
     flags = []
     injected = [
@@ -123,20 +123,20 @@ def grade(answer: str, rubric: Rubric, *, pasted: bool = False) -> GradeResult:
     raw = min(1.0, coverage / rubric.saturation)
     score = max(0.0, 100 * raw - 100 * CONTRADICTION_PENALTY * contradicted / total)
     errors = [
-        f"{'前后说法矛盾，以后一句为准' if r.retracted else '与参考相反'}：{r.text}（你的说法：{r.evidence}）"
+        wording.say("retracted" if r.retracted else "contradicted", point=r.text, said=r.evidence)
         for r in results
         if r.status == "contradicted"
     ]
     quoted = {r.evidence for r in results if r.status == "contradicted"}
     for c in analysis.clauses:
         if id(c) in turned and tx.sentence_of(answer, c.start, c.end) not in quoted:
-            errors.append(f"与参考答案相反：「{c.text}」（参考：{turned[id(c)].text}）")
+            errors.append(wording.say("turned", said=c.text, reference=turned[id(c)].text))
     if errors:
         flags.append("contradiction")
     said = form.verdict(answer)
     if rubric.verdict is not None and said is not None and said != rubric.verdict:
         score *= VERDICT_KEEP
-        errors.insert(0, "判断与参考答案相反")
+        errors.insert(0, wording.say("verdict"))
 
     shape = form.shape(_without(answer, injected), rubric.glossary, rubric.terms)
     if shape.is_keyword_list or shape.is_fragment:
@@ -270,11 +270,11 @@ def _feedback(results: list[PointResult]) -> str:
     missing = [r.text for r in results if r.status in ("missing", "contradicted")]
     partial = [r.text for r in results if r.status == "partial"]
     if not missing and not partial:
-        lead = "关键点都提到了。"
+        lead = wording.say("all_covered")
     elif not missing:
-        lead = "关键点都碰到了，但有的说得不完整：" + "；".join(partial[:2])
+        lead = wording.say("some_partial", points="；".join(partial[:2]))
     else:
-        lead = "还缺：" + "；".join(missing[:3]) + ("等" if len(missing) > 3 else "")
+        lead = wording.say("missing_more" if len(missing) > 3 else "missing", points="；".join(missing[:3]))
     return lead[:150]
 
 

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from quizbank.grading import form, llm, offline, rubrics
+from quizbank.grading import form, llm, offline, rubrics, wording
 from quizbank.grading.models import Grade, GradingCharge
 from quizbank.grading.offline import is_skip  # noqa: F401 — part of this module's interface
 from quizbank.practice.models import Attempt, AttemptStatus, ReviewLog
@@ -26,9 +26,9 @@ FLAG_GAP = 50  # LLM and offline scores this far apart: flagged
 MAX_RUNS = 3  # grading runs of one charge (the sweep re-runs a run whose worker died)
 PASTE_SPEED = 10  # characters per second nobody types (Chinese IME or not) for long
 DUPLICATE_SECONDS = 10  # the same answer again within this window is the same attempt
-GAVE_UP = "评分多次失败，可重试"
-INTERNAL = "评分出错（内部错误，已记录）"
-TIMED_OUT = "评分超时"
+GAVE_UP = wording.say("gave_up")
+INTERNAL = wording.say("internal")
+TIMED_OUT = wording.say("timed_out")
 
 
 class RateLimited(Exception):

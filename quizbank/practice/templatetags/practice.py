@@ -1,6 +1,8 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
+from quizbank.grading import wording
+
 register = template.Library()
 
 
@@ -58,3 +60,10 @@ def confidence_label(value: float | None) -> str:
     if value is None:
         return ""
     return _("高") if value >= 0.75 else _("中") if value >= 0.5 else _("低")
+
+
+@register.filter
+def grader_text(text: str) -> str:
+    """A grader's stored sentence (feedback, a factual error, why grading failed) in the page's
+    language; the key points and quotes inside it stay as written."""
+    return wording.localize(text)
