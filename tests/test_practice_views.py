@@ -117,6 +117,40 @@ def test_a_replayed_rating_is_a_409_that_changes_nothing(client, deck):
     assert ReviewLog.objects.count() == 1
 
 
+def test_a_stale_second_tab_cannot_rate_the_card_again(client, deck):
+    """Two tabs show the same card; the first rates it; the second reveals and rates: a 409."""
+    question, token = shown(client.get(reverse("practice:study", args=[deck.pk])).content.decode())
+    first = {"question": question, "token": token, "rating": 3}
+    assert client.post(reverse("practice:rate", args=[deck.pk]), first, **HTMX).status_code == 200
+    second_tab = client.get(reverse("practice:reveal", args=[deck.pk]), {"question": question, "token": token}, **HTMX)
+    html = second_tab.content.decode()
+    assert shown(html) == (question, token) and "已经评过分" in html  # it carries the token it was shown
+    replay = client.post(reverse("practice:rate", args=[deck.pk]), {**first, "rating": 1}, **HTMX)
+    html = replay.content.decode()
+    assert replay.status_code == 409 and "已经评过分" in html and "载入当前卡片" in html
+    assert ReviewLog.objects.count() == 1 and ReviewLog.objects.get().rating == 3
+
+
+def test_a_typed_answer_in_a_stale_tab_is_saved_but_its_rating_is_a_409(client, deck):
+    question, token = shown(client.get(reverse("practice:study", args=[deck.pk]), {"mode": "typed"}).content.decode())
+    client.post(reverse("practice:rate", args=[deck.pk]), {"question": question, "token": token, "rating": 3})
+    answered = client.post(
+        reverse("practice:answer", args=[deck.pk]), {"question": question, "token": token, "text": "晚到的回答"}, **HTMX
+    )
+    assert shown(answered.content.decode()) == (question, token)
+    attempt = Attempt.objects.get(text="晚到的回答")
+    rating = {"question": question, "token": token, "rating": 2, "attempt": attempt.pk}
+    assert client.post(reverse("practice:rate", args=[deck.pk]), rating, **HTMX).status_code == 409
+    assert ReviewLog.objects.count() == 1
+
+
+def test_reveal_needs_the_token_the_card_was_shown_with(client, deck):
+    url = reverse("practice:reveal", args=[deck.pk])
+    for token in ("", "<x>", "1" * 30):
+        response = client.get(url, {"question": "s-00001", "token": token}, **HTMX)
+        assert response.status_code == 400 and "token" in response.content.decode()
+
+
 @pytest.mark.parametrize(
     ("url", "data", "status"),
     [

@@ -4,6 +4,7 @@ shown with, so it counts once."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -25,6 +26,7 @@ from quizbank.practice.models import (
 )
 
 NEW_TOKEN = "new"
+TOKEN_RE = re.compile(r"^(new|[0-9]{1,10})$")
 LEARN_AHEAD = timedelta(minutes=20)
 COUNT_CAP = 9999
 LEARNING_PHASES = (1, 3)  # fsrs State.Learning, State.Relearning
@@ -56,6 +58,15 @@ class ShownCard:
     @property
     def is_new(self) -> bool:
         return self.card is None
+
+
+def token_for(card: Card | None) -> str:
+    """What a page must send back to rate this card as it is now (its revision)."""
+    return str(card.revision) if card else NEW_TOKEN
+
+
+def is_token(text: str) -> bool:
+    return bool(TOKEN_RE.match(text))
 
 
 def settings_for(user) -> PracticeSettings:
@@ -103,7 +114,7 @@ def next_card(*, user, deck: Deck, now: datetime, prefs: PracticeSettings | None
         learning=soon.filter(phase__in=LEARNING_PHASES)[:COUNT_CAP].count(),
         review=soon.filter(phase=2, due__lte=now)[:reviews_left].count() if reviews_left else 0,
     )
-    return ShownCard(question=question, card=card, token=str(card.revision) if card else NEW_TOKEN, counts=counts)
+    return ShownCard(question=question, card=card, token=token_for(card), counts=counts)
 
 
 def interval_previews(*, prefs: PracticeSettings, card: Card | None, now: datetime) -> dict[int, str]:

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -20,6 +21,7 @@ from quizbank.practice.forms import AnswerForm, DeckForm, NoteForm, PracticeSett
 from quizbank.practice.models import Attempt, Card, Deck
 
 SESSION_KEY = "practice_session"
+STALE_MESSAGE = gettext_lazy("这张卡已经评过分了（重复点击或在另一个标签页里评过），这次评分没有记下。")
 TIME_ZONE_KEY = "time_zone"
 
 
@@ -37,16 +39,19 @@ def _card_view(request, deck: Deck, context: dict, status: int = 200) -> HttpRes
     context.setdefault("last_log", selectors.last_log(request.user))
     context["deck"] = deck
     context["answer_max"] = settings.QUIZBANK_ANSWER_MAX_CHARS
-    if context.get("shown") is None and "summary" not in context:
+    if context.get("shown") is None and "summary" not in context and not context.get("stale"):
         since = datetime.fromisoformat(request.session.get(SESSION_KEY, {}).get("since", timezone.now().isoformat()))
         context["summary"] = services.session_summary(user=request.user, since=since, now=timezone.now())
     template = "practice/study.html#card" if request.htmx else "practice/study.html"
     return render(request, template, context, status=status)
 
 
-def _shown_for(request, question: Question) -> services.ShownCard:
+def _shown_for(request, question: Question, token: str | None = None) -> services.ShownCard:
+    """The card as it is now, carrying `token` (the revision it was shown with) when given: a
+    rating made from a page shown before the card changed must be refused, not re-issued."""
     card = Card.objects.filter(user=request.user, question=question).first()
-    return services.ShownCard(question=question, card=card, token=str(card.revision) if card else services.NEW_TOKEN)
+    current = services.token_for(card)
+    return services.ShownCard(question=question, card=card, token=current if token is None else token)
 
 
 @login_required
@@ -101,8 +106,14 @@ def study(request: HttpRequest, deck_id: int):
 @require_GET
 def reveal(request: HttpRequest, deck_id: int):
     deck = _deck(request, deck_id)
-    shown = _shown_for(request, _question(request.GET.get("question", "")))
+    question = _question(request.GET.get("question", ""))
+    token = request.GET.get("token", "")
+    if not services.is_token(token):
+        return HttpResponse(_("缺少卡片版本（token），请重新载入本页。"), status=400)
+    shown = _shown_for(request, question, token)
     context = {"shown": shown, **selectors.reveal_context(request.user, shown, timezone.now())}
+    if token != services.token_for(shown.card):
+        context["message"] = STALE_MESSAGE
     return _card_view(request, deck, context)
 
 
@@ -114,7 +125,7 @@ def answer(request: HttpRequest, deck_id: int):
     if not form.is_valid():
         return HttpResponse(" ".join(e for errs in form.errors.values() for e in errs), status=400)
     question = _question(form.cleaned_data["question"])
-    shown = _shown_for(request, question)
+    shown = _shown_for(request, question, form.cleaned_data["token"])
     data, now = form.cleaned_data, timezone.now()
     context = {"shown": shown, "mode": "typed"}
     if question.qtype == "free":
@@ -162,8 +173,7 @@ def rate(request: HttpRequest, deck_id: int):
             attempt=attempt,
         )
     except services.StaleCard:
-        message = _("这张卡已经评过分了（重复点击或在另一个标签页里评过），这次没有改动。")
-        return _stale(request, deck, message)
+        return _stale(request, deck, STALE_MESSAGE)
     leech = (
         _("这张卡已经忘了 8 次，标记为难点（leech）：考虑改写笔记、拆成小题或暂停它。") if result.became_leech else ""
     )
@@ -176,11 +186,11 @@ def rate(request: HttpRequest, deck_id: int):
 
 
 def _stale(request, deck: Deck, message: str) -> HttpResponse:
+    """A 409: nothing changed; the card offers to load whatever is current now."""
     if not request.htmx:
         messages.error(request, message)
         return redirect("practice:study", deck_id=deck.pk)
-    shown = services.next_card(user=request.user, deck=deck, now=timezone.now())
-    return _card_view(request, deck, {"shown": shown, "message": message}, status=409)
+    return _card_view(request, deck, {"shown": None, "stale": True, "message": message}, status=409)
 
 
 @login_required
