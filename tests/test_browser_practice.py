@@ -27,14 +27,17 @@ def context():
     assert errors == [], errors
 
 
-def _learner(mode: str):
-    """A learner whose deck is the whole set QUESTION belongs to."""
+def _learner(mode: str, *, only_question: bool = False):
+    """A learner whose deck is the set QUESTION belongs to (or just QUESTION, through its tag)."""
     from quizbank.bank.models import Question
     from tests.practice_factories import make_deck, make_user
 
     user = make_user("learner")
     question = Question.objects.get(id=QUESTION)
-    return make_deck(user, question.question_set, mode=mode)
+    deck = make_deck(user, question.question_set, mode=mode)
+    if only_question:
+        deck.tags.set(question.tags.filter(name="根号dk"))
+    return deck
 
 
 def _log_in(page, live_server):
@@ -82,3 +85,28 @@ def test_a_stale_second_tab_gets_a_409_and_offers_the_current_card(live_server, 
     assert second.locator(".card-face").get_attribute("data-question") == first.locator(".card-face").get_attribute(
         "data-question"
     )
+
+
+def test_a_reload_after_grading_shows_the_answer_its_grade_and_the_ratings(live_server, bundled_db, context):
+    from quizbank.practice.models import Attempt, ReviewLog
+
+    deck = _learner("typed", only_question=True)
+    page = context.new_page()
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/practice/decks/{deck.pk}/")
+    assert page.locator(".card-face").get_attribute("data-question") == QUESTION
+    answer = "点积的方差随维度线性增大，softmax 进入饱和区，梯度很小；除以根号 d_k 让方差回到 1。"
+    page.locator("#answer-text").fill(answer)
+    page.keyboard.press("Control+Enter")
+    page.locator(".grade .score").wait_for(timeout=15_000)
+    score = page.locator(".grade .score strong").inner_text()
+
+    page.reload()
+    assert page.locator(".card-face").get_attribute("data-question") == QUESTION
+    assert page.locator(".answer-form").count() == 0
+    assert page.locator(".attempt-text").inner_text() == answer
+    page.locator(".grade .score").wait_for(timeout=15_000)
+    assert page.locator(".grade .score strong").inner_text() == score
+    page.locator(".ratings button[data-key='3']").click()
+    page.locator(".ratings").wait_for(state="detached", timeout=10_000)
+    assert ReviewLog.objects.get().attempt == Attempt.objects.get()

@@ -99,6 +99,37 @@ def test_a_typed_answer_is_saved_before_the_reference_is_shown(client, alice, de
     assert ReviewLog.objects.get().attempt == attempt
 
 
+def test_a_reload_after_a_typed_answer_shows_the_card_answered_until_it_is_rated(client, deck):
+    study = reverse("practice:study", args=[deck.pk])
+    question, token = shown(client.get(study, {"mode": "typed"}).content.decode())
+    client.post(
+        reverse("practice:answer", args=[deck.pk]), {"question": question, "token": token, "text": "先召回再重排"}
+    )
+    attempt = Attempt.objects.get()
+    for extra in ({}, HTMX):
+        html = client.get(study, **extra).content.decode()
+        assert shown(html) == (question, token) and "先召回再重排" in html and "评分中" in html
+        assert f'name="attempt" value="{attempt.pk}"' in html and "rate-3" in html and "answer-form" not in html
+    rating = {"question": question, "token": token, "rating": 3, "attempt": attempt.pk}
+    client.post(reverse("practice:rate", args=[deck.pk]), rating)
+    html = client.get(study).content.decode()
+    assert shown(html)[0] != question and "先召回再重排" not in html
+    client.post(reverse("practice:undo", args=[deck.pk]), {"log": ReviewLog.objects.get().pk})
+    html = client.get(study).content.decode()
+    assert shown(html)[0] == question and "先召回再重排" in html  # undone: back to rating that answer
+
+
+def test_an_answer_from_an_earlier_study_day_does_not_come_back(client, alice, deck):
+    study = reverse("practice:study", args=[deck.pk])
+    question, token = shown(client.get(study, {"mode": "typed"}).content.decode())
+    client.post(
+        reverse("practice:answer", args=[deck.pk]), {"question": question, "token": token, "text": "昨天的回答"}
+    )
+    Attempt.objects.update(created_at=timezone.now() - timedelta(days=1))
+    html = client.get(study).content.decode()
+    assert "昨天的回答" not in html and "rate-3" not in html
+
+
 def test_an_answer_over_the_length_limit_is_refused_with_a_message(client, deck):
     question, token = shown(client.get(reverse("practice:study", args=[deck.pk])).content.decode())
     response = client.post(
@@ -249,7 +280,7 @@ def test_queue_and_stats_queries_are_fixed(client, alice, size, django_assert_nu
     make_review_cards(alice, qs, timezone.now() - timedelta(days=1))
     deck = make_deck(alice, qs)
     client.get(reverse("practice:dashboard"))  # settings row exists from here on
-    expected = {"study": 15, "partial": 12, "stats": 8}
+    expected = {"study": 16, "partial": 13, "stats": 8}
     with django_assert_num_queries(expected["study"]):
         client.get(reverse("practice:study", args=[deck.pk]))
     with django_assert_num_queries(expected["partial"]):

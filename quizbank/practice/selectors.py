@@ -7,12 +7,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from quizbank.bank.models import Question, QuestionSet
 from quizbank.practice import scheduling, services
-from quizbank.practice.models import Attempt, Card, QuestionNote, ReviewLog
+from quizbank.practice.models import Attempt, Card, PracticeSettings, QuestionNote, ReviewLog
 
 SESSION_GAP = timedelta(hours=6)
 RATING_LABELS = [(1, _("重来")), (2, _("困难")), (3, _("良好")), (4, _("简单"))]
@@ -33,6 +33,35 @@ def reveal_context(user, shown: services.ShownCard, now: datetime) -> dict:
         "previews": services.interval_previews(prefs=prefs, card=shown.card, now=now),
         "note": note,
     }
+
+
+def answered_context(
+    user, shown: services.ShownCard | None, now: datetime, prefs: PracticeSettings | None = None
+) -> dict:
+    """A card answered by typing but not rated yet comes back answered (after a reload, an undo):
+    the answer, its grade or check, and the rating buttons. Only answers of the current study day
+    made since the card's last rating count."""
+    if shown is None:
+        return {}
+    rated_since = ReviewLog.objects.filter(user=user, question=shown.question, reviewed_at__gte=OuterRef("created_at"))
+    attempt = (
+        Attempt.objects.filter(
+            user=user,
+            question=shown.question,
+            created_at__gte=(prefs or services.settings_for(user)).day_start(now),
+            logs__isnull=True,
+        )
+        .exclude(Exists(rated_since))
+        .select_related("grade")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if attempt is None:
+        return {}
+    context = {"attempt": attempt, "mode": "typed", **reveal_context(user, shown, now)}
+    if shown.question.qtype != "free":
+        context["check"] = services.check_of(attempt)
+    return context
 
 
 def decks_with_counts(user, now: datetime) -> list:

@@ -298,6 +298,12 @@ def check_answer(
     return CheckResult(correct=correct, suggested_rating=3 if correct else 1, attempt=attempt)
 
 
+def check_of(attempt: Attempt) -> CheckResult:
+    """The check of a choice or numeric answer, from the attempt it was saved as."""
+    correct = attempt.score == 100.0
+    return CheckResult(correct=correct, suggested_rating=3 if correct else 1, attempt=attempt)
+
+
 def create_starter_deck(*, user, name: str = "全部题集") -> Deck:
     """Every new account starts with one deck of all sets, ready to study (Anki's Default deck)."""
     from quizbank.bank.models import QuestionSet

@@ -95,9 +95,10 @@ def study(request: HttpRequest, deck_id: int):
         session.get("deck") != deck.pk or now - datetime.fromisoformat(session["since"]) > selectors.SESSION_GAP
     ):
         request.session[SESSION_KEY] = {"deck": deck.pk, "since": now.isoformat()}
-    shown = services.next_card(user=request.user, deck=deck, now=now)
-    context = {"shown": shown}
-    if shown and request.GET.get("reveal") == "1":
+    prefs = services.settings_for(request.user)
+    shown = services.next_card(user=request.user, deck=deck, now=now, prefs=prefs)
+    context = {"shown": shown, **selectors.answered_context(request.user, shown, now, prefs)}
+    if shown and request.GET.get("reveal") == "1" and "attempt" not in context:
         context.update(selectors.reveal_context(request.user, shown, now))
     return _card_view(request, deck, context)
 
@@ -206,7 +207,9 @@ def undo(request: HttpRequest, deck_id: int):
         return _stale(request, deck, _("只能撤销最近一次评分，它已经撤销过或不存在。"))
     if not request.htmx:
         return redirect(reverse("practice:study", args=[deck.pk]))
-    return _card_view(request, deck, {"shown": _shown_for(request, question), "message": _("已撤销上一次评分。")})
+    shown = _shown_for(request, question)
+    context = {"shown": shown, "message": _("已撤销上一次评分。")}
+    return _card_view(request, deck, {**context, **selectors.answered_context(request.user, shown, timezone.now())})
 
 
 @login_required
