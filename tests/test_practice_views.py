@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from quizbank.bank.models import Question
 from quizbank.practice.models import Attempt, Card, Deck, QuestionNote, ReviewLog
 from tests.practice_factories import make_deck, make_review_cards, make_set, make_user
 
@@ -128,6 +129,41 @@ def test_an_answer_from_an_earlier_study_day_does_not_come_back(client, alice, d
     Attempt.objects.update(created_at=timezone.now() - timedelta(days=1))
     html = client.get(study).content.decode()
     assert "昨天的回答" not in html and "rate-3" not in html
+
+
+@pytest.mark.parametrize(
+    ("number", "verdict", "reading"),
+    [
+        ("48.75GB", "正确", "读作 48.75 GB"),
+        ("48750 MB", "正确", "读作 48750000000 B = 48.75 GB"),
+        ("４８．７５", "正确", "读作 48.75 GB"),
+        ("20GB", "不对", "读作 20 GB"),
+    ],
+)
+def test_a_numeric_answer_with_its_unit_is_checked_and_says_how_it_was_read(client, deck, number, verdict, reading):
+    question = "gpu-memory-zero2-13b-8gpu-numeric"
+    data = {"question": question, "token": "new", "number": number}
+    html = client.post(reverse("practice:answer", args=[deck.pk]), data, **HTMX).content.decode()
+    assert verdict in html.split('class="verdict')[1][:40] and reading in html
+    assert Attempt.objects.get().score == (100.0 if verdict == "正确" else 0.0)
+
+
+def test_a_reload_after_a_numeric_answer_shows_its_verdict_and_reading(client, alice):
+    deck = make_deck(alice, make_set("n", 1))
+    Question.objects.filter(id="n-00001").update(qtype="numeric", numeric_answer="48.75", tolerance="4%", unit="GB")
+    client.post(
+        reverse("practice:answer", args=[deck.pk]), {"question": "n-00001", "token": "new", "number": "48750MB"}
+    )
+    html = client.get(reverse("practice:study", args=[deck.pk])).content.decode()
+    assert "读作 48750000000 B = 48.75 GB" in html and 'class="verdict ok"' in html and "rate-3 suggested" in html
+
+
+@pytest.mark.parametrize("number", ["1e999999999", "nan", "inf", "9" * 50, "12 条", "1,5"])
+def test_a_numeric_answer_that_is_no_number_is_a_400_with_a_message(client, deck, number):
+    data = {"question": "gpu-memory-zero2-13b-8gpu-numeric", "token": "new", "number": number}
+    response = client.post(reverse("practice:answer", args=[deck.pk]), data, **HTMX)
+    assert response.status_code == 400 and len(response.content.decode()) > 10
+    assert not Attempt.objects.exists()
 
 
 def test_an_answer_over_the_length_limit_is_refused_with_a_message(client, deck):

@@ -60,7 +60,7 @@ def answered_context(
         return {}
     context = {"attempt": attempt, "mode": "typed", **reveal_context(user, shown, now)}
     if shown.question.qtype != "free":
-        context["check"] = services.check_of(attempt)
+        context["check"] = services.check_of(attempt, shown.question)
     return context
 
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 
 from quizbank.bank.markup import numeric_matches
 from quizbank.bank.models import Question
-from quizbank.practice import scheduling
+from quizbank.practice import numeric, scheduling
 from quizbank.practice.models import (
     Attempt,
     AttemptStatus,
@@ -268,18 +268,17 @@ class CheckResult:
     correct: bool
     suggested_rating: int
     attempt: Attempt
+    reading: str = ""  # how a numeric answer was read: "读作 202400000 = 202.4 M"
 
 
 def check_answer(
     *, user, question: Question, choices: list[int] | None = None, number: str = "", duration_ms: int | None = None
 ) -> CheckResult:
-    """Check a choice or numeric answer at once: right suggests Good, wrong suggests Again."""
+    """Check a choice or numeric answer at once: right suggests Good, wrong suggests Again.
+    A numeric answer that is no number raises numeric.NumberError and saves nothing."""
+    reading = ""
     if question.qtype == "numeric":
-        try:
-            given = Decimal(number.strip().replace(",", ""))
-            correct = given.is_finite() and numeric_matches(given, Decimal(question.numeric_answer), question.tolerance)
-        except InvalidOperation:
-            correct = False
+        correct, reading = _check_number(question, number)
         text = number.strip()
     else:
         chosen = sorted(set(choices or []))
@@ -295,13 +294,27 @@ def check_answer(
         status=AttemptStatus.GRADED,
         score=100.0 if correct else 0.0,
     )
-    return CheckResult(correct=correct, suggested_rating=3 if correct else 1, attempt=attempt)
+    return CheckResult(correct=correct, suggested_rating=3 if correct else 1, attempt=attempt, reading=reading)
 
 
-def check_of(attempt: Attempt) -> CheckResult:
+def _check_number(question: Question, number: str) -> tuple[bool, str]:
+    """Whether a numeric answer is right, and how it was read; NumberError if it is no number."""
+    readings = numeric.read_number(number, question.unit)
+    answer = Decimal(question.numeric_answer)
+    right = [r for r in readings if numeric_matches(r.value, answer, question.tolerance)]
+    return bool(right), (right or readings)[0].explanation
+
+
+def check_of(attempt: Attempt, question: Question) -> CheckResult:
     """The check of a choice or numeric answer, from the attempt it was saved as."""
     correct = attempt.score == 100.0
-    return CheckResult(correct=correct, suggested_rating=3 if correct else 1, attempt=attempt)
+    reading = ""
+    if question.qtype == "numeric":
+        try:
+            reading = _check_number(question, attempt.text)[1]
+        except numeric.NumberError:
+            pass
+    return CheckResult(correct=correct, suggested_rating=3 if correct else 1, attempt=attempt, reading=reading)
 
 
 def create_starter_deck(*, user, name: str = "全部题集") -> Deck:

@@ -19,6 +19,7 @@ from quizbank.grading import services as grading
 from quizbank.practice import selectors, services
 from quizbank.practice.forms import AnswerForm, DeckForm, NoteForm, PracticeSettingsForm, RateForm, UndoForm
 from quizbank.practice.models import Attempt, Card, Deck
+from quizbank.practice.numeric import NumberError
 
 SESSION_KEY = "practice_session"
 STALE_MESSAGE = gettext_lazy("这张卡已经评过分了（重复点击或在另一个标签页里评过），这次评分没有记下。")
@@ -141,13 +142,16 @@ def answer(request: HttpRequest, deck_id: int):
         except grading.RateLimited:
             return _rate_limited()
     else:
-        check = services.check_answer(
-            user=request.user,
-            question=question,
-            choices=data["choice"],
-            number=data["number"],
-            duration_ms=data["duration_ms"],
-        )
+        try:
+            check = services.check_answer(
+                user=request.user,
+                question=question,
+                choices=data["choice"],
+                number=data["number"],
+                duration_ms=data["duration_ms"],
+            )
+        except NumberError as exc:
+            return HttpResponse(str(exc), status=400)
         context.update(check=check, attempt=check.attempt)
     context.update(selectors.reveal_context(request.user, shown, now))
     return _card_view(request, deck, context)
