@@ -166,6 +166,29 @@ def test_a_numeric_answer_that_is_no_number_is_a_400_with_a_message(client, deck
     assert not Attempt.objects.exists()
 
 
+def test_a_rating_only_takes_the_users_own_unrated_answer_to_the_same_question(client, alice, deck):
+    study = reverse("practice:study", args=[deck.pk])
+    question, token = shown(client.get(study, {"mode": "typed"}).content.decode())
+    other = "s-00002" if question != "s-00002" else "s-00003"
+    client.post(reverse("practice:answer", args=[deck.pk]), {"question": other, "token": "new", "text": "另一道题"})
+    elsewhere = Attempt.objects.get()
+    bob = make_user("bob")
+    bobs = Attempt.objects.create(user=bob, question_id=question, question_version=1, text="bob 的回答")
+    rate = reverse("practice:rate", args=[deck.pk])
+    for attempt in (elsewhere.pk, bobs.pk, 999_999):
+        response = client.post(rate, {"question": question, "token": token, "rating": 4, "attempt": attempt}, **HTMX)
+        assert response.status_code == 400 and "不是你对这张卡的回答" in response.content.decode()
+    assert not ReviewLog.objects.exists() and not Card.objects.exists()
+
+    client.post(reverse("practice:answer", args=[deck.pk]), {"question": question, "token": token, "text": "本题"})
+    mine = Attempt.objects.get(text="本题")
+    first = client.post(rate, {"question": question, "token": token, "rating": 1, "attempt": mine.pk}, **HTMX)
+    assert first.status_code == 200 and ReviewLog.objects.get().attempt == mine
+    token = str(Card.objects.get(question_id=question).revision)
+    reused = client.post(rate, {"question": question, "token": token, "rating": 3, "attempt": mine.pk}, **HTMX)
+    assert reused.status_code == 400 and ReviewLog.objects.count() == 1
+
+
 def test_an_answer_over_the_length_limit_is_refused_with_a_message(client, deck):
     question, token = shown(client.get(reverse("practice:study", args=[deck.pk])).content.decode())
     response = client.post(

@@ -41,6 +41,10 @@ class NothingToUndo(Exception):
     pass
 
 
+class WrongAttempt(Exception):
+    """The answer sent with a rating was not this user's answer to this card, or already rated."""
+
+
 @dataclass
 class QueueCounts:
     new: int = 0
@@ -141,9 +145,12 @@ def rate_card(
     attempt: Attempt | None = None,
     prefs: PracticeSettings | None = None,
 ) -> RateResult:
-    """Apply a rating to the card shown with `token`; raise StaleCard if it changed since."""
+    """Apply a rating to the card shown with `token`; raise StaleCard if it changed since, and
+    WrongAttempt if `attempt` is not the user's answer to this question, or was rated already."""
     if rating not in scheduling.RATINGS:
         raise ValueError("rating must be 1, 2, 3 or 4")
+    if attempt is not None and (attempt.user_id != user.pk or attempt.question_id != question.pk):
+        raise WrongAttempt
     prefs = prefs or settings_for(user)
     with transaction.atomic():
         if token == NEW_TOKEN:
@@ -160,6 +167,8 @@ def rate_card(
             if card is None or str(card.revision) != token:
                 raise StaleCard
             state_before = card.state
+        if attempt is not None and ReviewLog.objects.filter(attempt=attempt).exists():
+            raise WrongAttempt
         card_before = {"reps": card.reps, "lapses": card.lapses, "is_leech": card.is_leech, "revision": card.revision}
         interval_before = card.interval_days
         new_state = scheduling.review(prefs.scheduler_settings(), card.pk, card.state, rating, now)

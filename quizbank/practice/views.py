@@ -22,6 +22,7 @@ from quizbank.practice.models import Attempt, Card, Deck
 from quizbank.practice.numeric import NumberError
 
 SESSION_KEY = "practice_session"
+WRONG_ATTEMPT = gettext_lazy("这次评分附带的回答不是你对这张卡的回答（或已经评过分），没有记下。")
 STALE_MESSAGE = gettext_lazy("这张卡已经评过分了（重复点击或在另一个标签页里评过），这次评分没有记下。")
 TIME_ZONE_KEY = "time_zone"
 
@@ -166,7 +167,9 @@ def rate(request: HttpRequest, deck_id: int):
         return HttpResponse(_("评分请求无效：") + form.errors.as_text(), status=400)
     data = form.cleaned_data
     question = _question(data["question"])
-    attempt = get_object_or_404(Attempt, pk=data["attempt"], user=request.user) if data["attempt"] else None
+    attempt = Attempt.objects.filter(pk=data["attempt"]).first() if data["attempt"] else None
+    if data["attempt"] and attempt is None:
+        return HttpResponse(WRONG_ATTEMPT, status=400)
     try:
         result = services.rate_card(
             user=request.user,
@@ -179,6 +182,8 @@ def rate(request: HttpRequest, deck_id: int):
         )
     except services.StaleCard:
         return _stale(request, deck, STALE_MESSAGE)
+    except services.WrongAttempt:
+        return HttpResponse(WRONG_ATTEMPT, status=400)
     leech = (
         _("这张卡已经忘了 8 次，标记为难点（leech）：考虑改写笔记、拆成小题或暂停它。") if result.became_leech else ""
     )
