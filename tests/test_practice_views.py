@@ -451,3 +451,69 @@ def test_stats_show_streak_heatmap_forecast_retention_and_mastery(client, alice)
     assert mastery["s"] == 50
     html = client.get(reverse("practice:stats")).content.decode()
     assert "66.7%" in html and "<svg" in html
+
+
+def test_progress_moves_from_day_one_beside_mastery(client, alice):
+    from quizbank.practice import selectors
+
+    qs = make_set("s", 4)
+    now = timezone.now()
+    make_review_cards(alice, qs, now, limit=2)
+    Card.objects.filter(question_id="s-00001").update(interval_days=30)
+    Card.objects.filter(question_id="s-00002").update(interval_days=2)
+    learning = Card.objects.create(user=alice, question_id="s-00003", state={"state": 1, "stability": 0.4}, due=now)
+    for rating in (3, 1, 3, 3):
+        ReviewLog.objects.create(
+            card=learning,
+            user=alice,
+            question=learning.question,
+            rating=rating,
+            kind="review",
+            reviewed_at=now - timedelta(days=3),
+            state_before={},
+            state_after={},
+            card_before={},
+            interval_before=2,
+        )
+    data = selectors.stats(alice, now)
+    topic = next(t for t in data["topics"] if t.slug == "s")
+    assert (topic.n, topic.seen, topic.learned, topic.mature) == (4, 3, 2, 1)
+    assert (topic.learned_pct, topic.mastery) == (50, 25)
+    assert (data["totals"]["cards"], data["totals"]["learned"], data["totals"]["mature"]) == (3, 2, 1)
+    assert data["recent_pass_pct"] == 75.0 and data["recent_reviews"] == 4
+    assert data["retention_pct"] is None  # no mature reviews yet: the true retention cannot move
+    html = client.get(reverse("practice:stats")).content.decode()
+    assert "学会 50% · 成熟 25%" in html and "<dd>75.0%</dd>" in html and "3 / 4" in html
+
+
+def test_heatmap_and_forecast_have_axis_labels_with_dates_and_counts(client, alice):
+    from quizbank.practice import selectors
+
+    qs = make_set("s", 3)
+    now = timezone.now()
+    make_review_cards(alice, qs, now)  # all three due today
+    data = selectors.stats(alice, now)
+    assert [w.text for w in data["weekdays"]] == ["周一", "周三", "周五"]
+    assert 11 <= len(data["months"]) <= 13 and all(m.x >= selectors.HEAT_LEFT for m in data["months"])
+    assert min(c.x for c in data["cells"]) == selectors.HEAT_LEFT  # the cells leave room for the labels
+    ticks = [t.text for t in data["forecast_axis"]["x"]]
+    today = selectors.scheduling.study_day(now, "Asia/Shanghai", 4)
+    assert ticks[0] == "今天" and ticks[1] == (today + timedelta(days=7)).strftime("%m-%d") and len(ticks) == 5
+    assert [t.text for t in data["forecast_axis"]["y"]] == ["0", "3"]
+    html = client.get(reverse("practice:stats")).content.decode()
+    assert ">周一</text>" in html and ">今天</text>" in html and ">3</text>" in html
+    assert html.count('class="month"') == len(data["months"])
+
+
+def test_the_dashboard_shows_the_daily_new_card_limit_once_per_user(client, alice):
+    from quizbank.practice.models import PracticeSettings
+
+    PracticeSettings.objects.update_or_create(user=alice, defaults={"new_per_day": 5})
+    small = make_deck(alice, make_set("a", 3))
+    make_deck(alice, make_set("b", 8))
+    for question in ("a-00001", "a-00002"):
+        client.post(reverse("practice:rate", args=[small.pk]), {"question": question, "token": "new", "rating": 3})
+    html = client.get(reverse("practice:dashboard")).content.decode()
+    assert html.count("张新卡") == 1 and "今天还可以学 <strong>3</strong> 张新卡（每天 5 张" in html
+    unseen = re.findall(r'<td class="c-new">(\d+)</td>', html)
+    assert unseen == ["1", "8"], unseen  # each deck's unseen questions, not the shared limit

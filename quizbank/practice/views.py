@@ -59,9 +59,7 @@ def _shown_for(request, question: Question, token: str | None = None) -> service
 @login_required
 @require_GET
 def dashboard(request: HttpRequest):
-    return render(
-        request, "practice/dashboard.html", {"decks": selectors.decks_with_counts(request.user, timezone.now())}
-    )
+    return render(request, "practice/dashboard.html", selectors.dashboard(request.user, timezone.now()))
 
 
 @login_required
