@@ -6,7 +6,8 @@ import pytest
 
 from quizbank.bank.models import Question
 from quizbank.practice import services
-from quizbank.practice.models import Card, ReviewLog
+from quizbank.practice.models import Attempt, Card, ReviewLog
+from quizbank.practice.numeric import NumberError
 from tests.practice_factories import learn, make_deck, make_review_cards, make_set, make_user
 
 pytestmark = pytest.mark.django_db
@@ -174,5 +175,8 @@ def test_choice_and_numeric_answers_are_checked_at_once():
     assert services.check_answer(user=user, question=single, choices=[0]).suggested_rating == 1
     assert services.check_answer(user=user, question=numeric, number="105").correct
     assert not services.check_answer(user=user, question=numeric, number="99").correct
-    assert not services.check_answer(user=user, question=numeric, number="lots").correct
+    attempts = Attempt.objects.count()
+    with pytest.raises(NumberError):
+        services.check_answer(user=user, question=numeric, number="lots")
+    assert Attempt.objects.count() == attempts  # nothing saved for what is no number
     assert qs.questions.count() == 2

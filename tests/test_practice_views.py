@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from quizbank.bank.models import Question
 from quizbank.practice.models import Attempt, Card, Deck, QuestionNote, ReviewLog
 from tests.practice_factories import make_deck, make_review_cards, make_set, make_user
 
@@ -99,6 +100,95 @@ def test_a_typed_answer_is_saved_before_the_reference_is_shown(client, alice, de
     assert ReviewLog.objects.get().attempt == attempt
 
 
+def test_a_reload_after_a_typed_answer_shows_the_card_answered_until_it_is_rated(client, deck):
+    study = reverse("practice:study", args=[deck.pk])
+    question, token = shown(client.get(study, {"mode": "typed"}).content.decode())
+    client.post(
+        reverse("practice:answer", args=[deck.pk]), {"question": question, "token": token, "text": "先召回再重排"}
+    )
+    attempt = Attempt.objects.get()
+    for extra in ({}, HTMX):
+        html = client.get(study, **extra).content.decode()
+        assert shown(html) == (question, token) and "先召回再重排" in html and "评分中" in html
+        assert f'name="attempt" value="{attempt.pk}"' in html and "rate-3" in html and "answer-form" not in html
+    rating = {"question": question, "token": token, "rating": 3, "attempt": attempt.pk}
+    client.post(reverse("practice:rate", args=[deck.pk]), rating)
+    html = client.get(study).content.decode()
+    assert shown(html)[0] != question and "先召回再重排" not in html
+    client.post(reverse("practice:undo", args=[deck.pk]), {"log": ReviewLog.objects.get().pk})
+    html = client.get(study).content.decode()
+    assert shown(html)[0] == question and "先召回再重排" in html  # undone: back to rating that answer
+
+
+def test_an_answer_from_an_earlier_study_day_does_not_come_back(client, alice, deck):
+    study = reverse("practice:study", args=[deck.pk])
+    question, token = shown(client.get(study, {"mode": "typed"}).content.decode())
+    client.post(
+        reverse("practice:answer", args=[deck.pk]), {"question": question, "token": token, "text": "昨天的回答"}
+    )
+    Attempt.objects.update(created_at=timezone.now() - timedelta(days=1))
+    html = client.get(study).content.decode()
+    assert "昨天的回答" not in html and "rate-3" not in html
+
+
+@pytest.mark.parametrize(
+    ("number", "verdict", "reading"),
+    [
+        ("48.75GB", "正确", "读作 48.75 GB"),
+        ("48750 MB", "正确", "读作 48750000000 B = 48.75 GB"),
+        ("４８．７５", "正确", "读作 48.75 GB"),
+        ("20GB", "不对", "读作 20 GB"),
+    ],
+)
+def test_a_numeric_answer_with_its_unit_is_checked_and_says_how_it_was_read(client, deck, number, verdict, reading):
+    question = "gpu-memory-zero2-13b-8gpu-numeric"
+    data = {"question": question, "token": "new", "number": number}
+    html = client.post(reverse("practice:answer", args=[deck.pk]), data, **HTMX).content.decode()
+    assert verdict in html.split('class="verdict')[1][:40] and reading in html
+    assert Attempt.objects.get().score == (100.0 if verdict == "正确" else 0.0)
+
+
+def test_a_reload_after_a_numeric_answer_shows_its_verdict_and_reading(client, alice):
+    deck = make_deck(alice, make_set("n", 1))
+    Question.objects.filter(id="n-00001").update(qtype="numeric", numeric_answer="48.75", tolerance="4%", unit="GB")
+    client.post(
+        reverse("practice:answer", args=[deck.pk]), {"question": "n-00001", "token": "new", "number": "48750MB"}
+    )
+    html = client.get(reverse("practice:study", args=[deck.pk])).content.decode()
+    assert "读作 48750000000 B = 48.75 GB" in html and 'class="verdict ok"' in html and "rate-3 suggested" in html
+
+
+@pytest.mark.parametrize("number", ["1e999999999", "nan", "inf", "9" * 50, "12 条", "1,5"])
+def test_a_numeric_answer_that_is_no_number_is_a_400_with_a_message(client, deck, number):
+    data = {"question": "gpu-memory-zero2-13b-8gpu-numeric", "token": "new", "number": number}
+    response = client.post(reverse("practice:answer", args=[deck.pk]), data, **HTMX)
+    assert response.status_code == 400 and len(response.content.decode()) > 10
+    assert not Attempt.objects.exists()
+
+
+def test_a_rating_only_takes_the_users_own_unrated_answer_to_the_same_question(client, alice, deck):
+    study = reverse("practice:study", args=[deck.pk])
+    question, token = shown(client.get(study, {"mode": "typed"}).content.decode())
+    other = "s-00002" if question != "s-00002" else "s-00003"
+    client.post(reverse("practice:answer", args=[deck.pk]), {"question": other, "token": "new", "text": "另一道题"})
+    elsewhere = Attempt.objects.get()
+    bob = make_user("bob")
+    bobs = Attempt.objects.create(user=bob, question_id=question, question_version=1, text="bob 的回答")
+    rate = reverse("practice:rate", args=[deck.pk])
+    for attempt in (elsewhere.pk, bobs.pk, 999_999):
+        response = client.post(rate, {"question": question, "token": token, "rating": 4, "attempt": attempt}, **HTMX)
+        assert response.status_code == 400 and "不是你对这张卡的回答" in response.content.decode()
+    assert not ReviewLog.objects.exists() and not Card.objects.exists()
+
+    client.post(reverse("practice:answer", args=[deck.pk]), {"question": question, "token": token, "text": "本题"})
+    mine = Attempt.objects.get(text="本题")
+    first = client.post(rate, {"question": question, "token": token, "rating": 1, "attempt": mine.pk}, **HTMX)
+    assert first.status_code == 200 and ReviewLog.objects.get().attempt == mine
+    token = str(Card.objects.get(question_id=question).revision)
+    reused = client.post(rate, {"question": question, "token": token, "rating": 3, "attempt": mine.pk}, **HTMX)
+    assert reused.status_code == 400 and ReviewLog.objects.count() == 1
+
+
 def test_an_answer_over_the_length_limit_is_refused_with_a_message(client, deck):
     question, token = shown(client.get(reverse("practice:study", args=[deck.pk])).content.decode())
     response = client.post(
@@ -115,6 +205,40 @@ def test_a_replayed_rating_is_a_409_that_changes_nothing(client, deck):
     replay = client.post(reverse("practice:rate", args=[deck.pk]), data, **HTMX)
     assert replay.status_code == 409 and "已经评过分" in replay.content.decode()
     assert ReviewLog.objects.count() == 1
+
+
+def test_a_stale_second_tab_cannot_rate_the_card_again(client, deck):
+    """Two tabs show the same card; the first rates it; the second reveals and rates: a 409."""
+    question, token = shown(client.get(reverse("practice:study", args=[deck.pk])).content.decode())
+    first = {"question": question, "token": token, "rating": 3}
+    assert client.post(reverse("practice:rate", args=[deck.pk]), first, **HTMX).status_code == 200
+    second_tab = client.get(reverse("practice:reveal", args=[deck.pk]), {"question": question, "token": token}, **HTMX)
+    html = second_tab.content.decode()
+    assert shown(html) == (question, token) and "已经评过分" in html  # it carries the token it was shown
+    replay = client.post(reverse("practice:rate", args=[deck.pk]), {**first, "rating": 1}, **HTMX)
+    html = replay.content.decode()
+    assert replay.status_code == 409 and "已经评过分" in html and "载入当前卡片" in html
+    assert ReviewLog.objects.count() == 1 and ReviewLog.objects.get().rating == 3
+
+
+def test_a_typed_answer_in_a_stale_tab_is_saved_but_its_rating_is_a_409(client, deck):
+    question, token = shown(client.get(reverse("practice:study", args=[deck.pk]), {"mode": "typed"}).content.decode())
+    client.post(reverse("practice:rate", args=[deck.pk]), {"question": question, "token": token, "rating": 3})
+    answered = client.post(
+        reverse("practice:answer", args=[deck.pk]), {"question": question, "token": token, "text": "晚到的回答"}, **HTMX
+    )
+    assert shown(answered.content.decode()) == (question, token)
+    attempt = Attempt.objects.get(text="晚到的回答")
+    rating = {"question": question, "token": token, "rating": 2, "attempt": attempt.pk}
+    assert client.post(reverse("practice:rate", args=[deck.pk]), rating, **HTMX).status_code == 409
+    assert ReviewLog.objects.count() == 1
+
+
+def test_reveal_needs_the_token_the_card_was_shown_with(client, deck):
+    url = reverse("practice:reveal", args=[deck.pk])
+    for token in ("", "<x>", "1" * 30):
+        response = client.get(url, {"question": "s-00001", "token": token}, **HTMX)
+        assert response.status_code == 400 and "token" in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -215,7 +339,7 @@ def test_queue_and_stats_queries_are_fixed(client, alice, size, django_assert_nu
     make_review_cards(alice, qs, timezone.now() - timedelta(days=1))
     deck = make_deck(alice, qs)
     client.get(reverse("practice:dashboard"))  # settings row exists from here on
-    expected = {"study": 15, "partial": 12, "stats": 8}
+    expected = {"study": 16, "partial": 13, "stats": 8}
     with django_assert_num_queries(expected["study"]):
         client.get(reverse("practice:study", args=[deck.pk]))
     with django_assert_num_queries(expected["partial"]):
@@ -327,3 +451,69 @@ def test_stats_show_streak_heatmap_forecast_retention_and_mastery(client, alice)
     assert mastery["s"] == 50
     html = client.get(reverse("practice:stats")).content.decode()
     assert "66.7%" in html and "<svg" in html
+
+
+def test_progress_moves_from_day_one_beside_mastery(client, alice):
+    from quizbank.practice import selectors
+
+    qs = make_set("s", 4)
+    now = timezone.now()
+    make_review_cards(alice, qs, now, limit=2)
+    Card.objects.filter(question_id="s-00001").update(interval_days=30)
+    Card.objects.filter(question_id="s-00002").update(interval_days=2)
+    learning = Card.objects.create(user=alice, question_id="s-00003", state={"state": 1, "stability": 0.4}, due=now)
+    for rating in (3, 1, 3, 3):
+        ReviewLog.objects.create(
+            card=learning,
+            user=alice,
+            question=learning.question,
+            rating=rating,
+            kind="review",
+            reviewed_at=now - timedelta(days=3),
+            state_before={},
+            state_after={},
+            card_before={},
+            interval_before=2,
+        )
+    data = selectors.stats(alice, now)
+    topic = next(t for t in data["topics"] if t.slug == "s")
+    assert (topic.n, topic.seen, topic.learned, topic.mature) == (4, 3, 2, 1)
+    assert (topic.learned_pct, topic.mastery) == (50, 25)
+    assert (data["totals"]["cards"], data["totals"]["learned"], data["totals"]["mature"]) == (3, 2, 1)
+    assert data["recent_pass_pct"] == 75.0 and data["recent_reviews"] == 4
+    assert data["retention_pct"] is None  # no mature reviews yet: the true retention cannot move
+    html = client.get(reverse("practice:stats")).content.decode()
+    assert "学会 50% · 成熟 25%" in html and "<dd>75.0%</dd>" in html and "3 / 4" in html
+
+
+def test_heatmap_and_forecast_have_axis_labels_with_dates_and_counts(client, alice):
+    from quizbank.practice import selectors
+
+    qs = make_set("s", 3)
+    now = timezone.now()
+    make_review_cards(alice, qs, now)  # all three due today
+    data = selectors.stats(alice, now)
+    assert [w.text for w in data["weekdays"]] == ["周一", "周三", "周五"]
+    assert 11 <= len(data["months"]) <= 13 and all(m.x >= selectors.HEAT_LEFT for m in data["months"])
+    assert min(c.x for c in data["cells"]) == selectors.HEAT_LEFT  # the cells leave room for the labels
+    ticks = [t.text for t in data["forecast_axis"]["x"]]
+    today = selectors.scheduling.study_day(now, "Asia/Shanghai", 4)
+    assert ticks[0] == "今天" and ticks[1] == (today + timedelta(days=7)).strftime("%m-%d") and len(ticks) == 5
+    assert [t.text for t in data["forecast_axis"]["y"]] == ["0", "3"]
+    html = client.get(reverse("practice:stats")).content.decode()
+    assert ">周一</text>" in html and ">今天</text>" in html and ">3</text>" in html
+    assert html.count('class="month"') == len(data["months"])
+
+
+def test_the_dashboard_shows_the_daily_new_card_limit_once_per_user(client, alice):
+    from quizbank.practice.models import PracticeSettings
+
+    PracticeSettings.objects.update_or_create(user=alice, defaults={"new_per_day": 5})
+    small = make_deck(alice, make_set("a", 3))
+    make_deck(alice, make_set("b", 8))
+    for question in ("a-00001", "a-00002"):
+        client.post(reverse("practice:rate", args=[small.pk]), {"question": question, "token": "new", "rating": 3})
+    html = client.get(reverse("practice:dashboard")).content.decode()
+    assert html.count("张新卡") == 1 and "今天还可以学 <strong>3</strong> 张新卡（每天 5 张" in html
+    unseen = re.findall(r'<td class="c-new">(\d+)</td>', html)
+    assert unseen == ["1", "8"], unseen  # each deck's unseen questions, not the shared limit

@@ -4,16 +4,17 @@ shown with, so it counts once."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 
 from quizbank.bank.markup import numeric_matches
 from quizbank.bank.models import Question
-from quizbank.practice import scheduling
+from quizbank.practice import numeric, scheduling
 from quizbank.practice.models import (
     Attempt,
     AttemptStatus,
@@ -25,6 +26,7 @@ from quizbank.practice.models import (
 )
 
 NEW_TOKEN = "new"
+TOKEN_RE = re.compile(r"^(new|[0-9]{1,10})$")
 LEARN_AHEAD = timedelta(minutes=20)
 COUNT_CAP = 9999
 LEARNING_PHASES = (1, 3)  # fsrs State.Learning, State.Relearning
@@ -37,6 +39,10 @@ class StaleCard(Exception):
 
 class NothingToUndo(Exception):
     pass
+
+
+class WrongAttempt(Exception):
+    """The answer sent with a rating was not this user's answer to this card, or already rated."""
 
 
 @dataclass
@@ -56,6 +62,15 @@ class ShownCard:
     @property
     def is_new(self) -> bool:
         return self.card is None
+
+
+def token_for(card: Card | None) -> str:
+    """What a page must send back to rate this card as it is now (its revision)."""
+    return str(card.revision) if card else NEW_TOKEN
+
+
+def is_token(text: str) -> bool:
+    return bool(TOKEN_RE.match(text))
 
 
 def settings_for(user) -> PracticeSettings:
@@ -103,7 +118,7 @@ def next_card(*, user, deck: Deck, now: datetime, prefs: PracticeSettings | None
         learning=soon.filter(phase__in=LEARNING_PHASES)[:COUNT_CAP].count(),
         review=soon.filter(phase=2, due__lte=now)[:reviews_left].count() if reviews_left else 0,
     )
-    return ShownCard(question=question, card=card, token=str(card.revision) if card else NEW_TOKEN, counts=counts)
+    return ShownCard(question=question, card=card, token=token_for(card), counts=counts)
 
 
 def interval_previews(*, prefs: PracticeSettings, card: Card | None, now: datetime) -> dict[int, str]:
@@ -130,9 +145,12 @@ def rate_card(
     attempt: Attempt | None = None,
     prefs: PracticeSettings | None = None,
 ) -> RateResult:
-    """Apply a rating to the card shown with `token`; raise StaleCard if it changed since."""
+    """Apply a rating to the card shown with `token`; raise StaleCard if it changed since, and
+    WrongAttempt if `attempt` is not the user's answer to this question, or was rated already."""
     if rating not in scheduling.RATINGS:
         raise ValueError("rating must be 1, 2, 3 or 4")
+    if attempt is not None and (attempt.user_id != user.pk or attempt.question_id != question.pk):
+        raise WrongAttempt
     prefs = prefs or settings_for(user)
     with transaction.atomic():
         if token == NEW_TOKEN:
@@ -149,6 +167,8 @@ def rate_card(
             if card is None or str(card.revision) != token:
                 raise StaleCard
             state_before = card.state
+        if attempt is not None and ReviewLog.objects.filter(attempt=attempt).exists():
+            raise WrongAttempt
         card_before = {"reps": card.reps, "lapses": card.lapses, "is_leech": card.is_leech, "revision": card.revision}
         interval_before = card.interval_days
         new_state = scheduling.review(prefs.scheduler_settings(), card.pk, card.state, rating, now)
@@ -257,18 +277,17 @@ class CheckResult:
     correct: bool
     suggested_rating: int
     attempt: Attempt
+    reading: str = ""  # how a numeric answer was read: "读作 202400000 = 202.4 M"
 
 
 def check_answer(
     *, user, question: Question, choices: list[int] | None = None, number: str = "", duration_ms: int | None = None
 ) -> CheckResult:
-    """Check a choice or numeric answer at once: right suggests Good, wrong suggests Again."""
+    """Check a choice or numeric answer at once: right suggests Good, wrong suggests Again.
+    A numeric answer that is no number raises numeric.NumberError and saves nothing."""
+    reading = ""
     if question.qtype == "numeric":
-        try:
-            given = Decimal(number.strip().replace(",", ""))
-            correct = given.is_finite() and numeric_matches(given, Decimal(question.numeric_answer), question.tolerance)
-        except InvalidOperation:
-            correct = False
+        correct, reading = _check_number(question, number)
         text = number.strip()
     else:
         chosen = sorted(set(choices or []))
@@ -284,7 +303,27 @@ def check_answer(
         status=AttemptStatus.GRADED,
         score=100.0 if correct else 0.0,
     )
-    return CheckResult(correct=correct, suggested_rating=3 if correct else 1, attempt=attempt)
+    return CheckResult(correct=correct, suggested_rating=3 if correct else 1, attempt=attempt, reading=reading)
+
+
+def _check_number(question: Question, number: str) -> tuple[bool, str]:
+    """Whether a numeric answer is right, and how it was read; NumberError if it is no number."""
+    readings = numeric.read_number(number, question.unit)
+    answer = Decimal(question.numeric_answer)
+    right = [r for r in readings if numeric_matches(r.value, answer, question.tolerance)]
+    return bool(right), (right or readings)[0].explanation
+
+
+def check_of(attempt: Attempt, question: Question) -> CheckResult:
+    """The check of a choice or numeric answer, from the attempt it was saved as."""
+    correct = attempt.score == 100.0
+    reading = ""
+    if question.qtype == "numeric":
+        try:
+            reading = _check_number(question, attempt.text)[1]
+        except numeric.NumberError:
+            pass
+    return CheckResult(correct=correct, suggested_rating=3 if correct else 1, attempt=attempt, reading=reading)
 
 
 def create_starter_deck(*, user, name: str = "全部题集") -> Deck:

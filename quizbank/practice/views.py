@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -18,8 +19,11 @@ from quizbank.grading import services as grading
 from quizbank.practice import selectors, services
 from quizbank.practice.forms import AnswerForm, DeckForm, NoteForm, PracticeSettingsForm, RateForm, UndoForm
 from quizbank.practice.models import Attempt, Card, Deck
+from quizbank.practice.numeric import NumberError
 
 SESSION_KEY = "practice_session"
+WRONG_ATTEMPT = gettext_lazy("这次评分附带的回答不是你对这张卡的回答（或已经评过分），没有记下。")
+STALE_MESSAGE = gettext_lazy("这张卡已经评过分了（重复点击或在另一个标签页里评过），这次评分没有记下。")
 TIME_ZONE_KEY = "time_zone"
 
 
@@ -37,24 +41,25 @@ def _card_view(request, deck: Deck, context: dict, status: int = 200) -> HttpRes
     context.setdefault("last_log", selectors.last_log(request.user))
     context["deck"] = deck
     context["answer_max"] = settings.QUIZBANK_ANSWER_MAX_CHARS
-    if context.get("shown") is None and "summary" not in context:
+    if context.get("shown") is None and "summary" not in context and not context.get("stale"):
         since = datetime.fromisoformat(request.session.get(SESSION_KEY, {}).get("since", timezone.now().isoformat()))
         context["summary"] = services.session_summary(user=request.user, since=since, now=timezone.now())
     template = "practice/study.html#card" if request.htmx else "practice/study.html"
     return render(request, template, context, status=status)
 
 
-def _shown_for(request, question: Question) -> services.ShownCard:
+def _shown_for(request, question: Question, token: str | None = None) -> services.ShownCard:
+    """The card as it is now, carrying `token` (the revision it was shown with) when given: a
+    rating made from a page shown before the card changed must be refused, not re-issued."""
     card = Card.objects.filter(user=request.user, question=question).first()
-    return services.ShownCard(question=question, card=card, token=str(card.revision) if card else services.NEW_TOKEN)
+    current = services.token_for(card)
+    return services.ShownCard(question=question, card=card, token=current if token is None else token)
 
 
 @login_required
 @require_GET
 def dashboard(request: HttpRequest):
-    return render(
-        request, "practice/dashboard.html", {"decks": selectors.decks_with_counts(request.user, timezone.now())}
-    )
+    return render(request, "practice/dashboard.html", selectors.dashboard(request.user, timezone.now()))
 
 
 @login_required
@@ -90,9 +95,10 @@ def study(request: HttpRequest, deck_id: int):
         session.get("deck") != deck.pk or now - datetime.fromisoformat(session["since"]) > selectors.SESSION_GAP
     ):
         request.session[SESSION_KEY] = {"deck": deck.pk, "since": now.isoformat()}
-    shown = services.next_card(user=request.user, deck=deck, now=now)
-    context = {"shown": shown}
-    if shown and request.GET.get("reveal") == "1":
+    prefs = services.settings_for(request.user)
+    shown = services.next_card(user=request.user, deck=deck, now=now, prefs=prefs)
+    context = {"shown": shown, **selectors.answered_context(request.user, shown, now, prefs)}
+    if shown and request.GET.get("reveal") == "1" and "attempt" not in context:
         context.update(selectors.reveal_context(request.user, shown, now))
     return _card_view(request, deck, context)
 
@@ -101,8 +107,14 @@ def study(request: HttpRequest, deck_id: int):
 @require_GET
 def reveal(request: HttpRequest, deck_id: int):
     deck = _deck(request, deck_id)
-    shown = _shown_for(request, _question(request.GET.get("question", "")))
+    question = _question(request.GET.get("question", ""))
+    token = request.GET.get("token", "")
+    if not services.is_token(token):
+        return HttpResponse(_("缺少卡片版本（token），请重新载入本页。"), status=400)
+    shown = _shown_for(request, question, token)
     context = {"shown": shown, **selectors.reveal_context(request.user, shown, timezone.now())}
+    if token != services.token_for(shown.card):
+        context["message"] = STALE_MESSAGE
     return _card_view(request, deck, context)
 
 
@@ -114,7 +126,7 @@ def answer(request: HttpRequest, deck_id: int):
     if not form.is_valid():
         return HttpResponse(" ".join(e for errs in form.errors.values() for e in errs), status=400)
     question = _question(form.cleaned_data["question"])
-    shown = _shown_for(request, question)
+    shown = _shown_for(request, question, form.cleaned_data["token"])
     data, now = form.cleaned_data, timezone.now()
     context = {"shown": shown, "mode": "typed"}
     if question.qtype == "free":
@@ -129,13 +141,16 @@ def answer(request: HttpRequest, deck_id: int):
         except grading.RateLimited:
             return _rate_limited()
     else:
-        check = services.check_answer(
-            user=request.user,
-            question=question,
-            choices=data["choice"],
-            number=data["number"],
-            duration_ms=data["duration_ms"],
-        )
+        try:
+            check = services.check_answer(
+                user=request.user,
+                question=question,
+                choices=data["choice"],
+                number=data["number"],
+                duration_ms=data["duration_ms"],
+            )
+        except NumberError as exc:
+            return HttpResponse(str(exc), status=400)
         context.update(check=check, attempt=check.attempt)
     context.update(selectors.reveal_context(request.user, shown, now))
     return _card_view(request, deck, context)
@@ -150,7 +165,9 @@ def rate(request: HttpRequest, deck_id: int):
         return HttpResponse(_("评分请求无效：") + form.errors.as_text(), status=400)
     data = form.cleaned_data
     question = _question(data["question"])
-    attempt = get_object_or_404(Attempt, pk=data["attempt"], user=request.user) if data["attempt"] else None
+    attempt = Attempt.objects.filter(pk=data["attempt"]).first() if data["attempt"] else None
+    if data["attempt"] and attempt is None:
+        return HttpResponse(WRONG_ATTEMPT, status=400)
     try:
         result = services.rate_card(
             user=request.user,
@@ -162,8 +179,9 @@ def rate(request: HttpRequest, deck_id: int):
             attempt=attempt,
         )
     except services.StaleCard:
-        message = _("这张卡已经评过分了（重复点击或在另一个标签页里评过），这次没有改动。")
-        return _stale(request, deck, message)
+        return _stale(request, deck, STALE_MESSAGE)
+    except services.WrongAttempt:
+        return HttpResponse(WRONG_ATTEMPT, status=400)
     leech = (
         _("这张卡已经忘了 8 次，标记为难点（leech）：考虑改写笔记、拆成小题或暂停它。") if result.became_leech else ""
     )
@@ -176,11 +194,11 @@ def rate(request: HttpRequest, deck_id: int):
 
 
 def _stale(request, deck: Deck, message: str) -> HttpResponse:
+    """A 409: nothing changed; the card offers to load whatever is current now."""
     if not request.htmx:
         messages.error(request, message)
         return redirect("practice:study", deck_id=deck.pk)
-    shown = services.next_card(user=request.user, deck=deck, now=timezone.now())
-    return _card_view(request, deck, {"shown": shown, "message": message}, status=409)
+    return _card_view(request, deck, {"shown": None, "stale": True, "message": message}, status=409)
 
 
 @login_required
@@ -196,7 +214,9 @@ def undo(request: HttpRequest, deck_id: int):
         return _stale(request, deck, _("只能撤销最近一次评分，它已经撤销过或不存在。"))
     if not request.htmx:
         return redirect(reverse("practice:study", args=[deck.pk]))
-    return _card_view(request, deck, {"shown": _shown_for(request, question), "message": _("已撤销上一次评分。")})
+    shown = _shown_for(request, question)
+    context = {"shown": shown, "message": _("已撤销上一次评分。")}
+    return _card_view(request, deck, {**context, **selectors.answered_context(request.user, shown, timezone.now())})
 
 
 @login_required

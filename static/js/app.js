@@ -89,7 +89,7 @@
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return false;
     var click = function (el) { if (el) { event.preventDefault(); el.click(); return true; } return false; };
-    if (event.key === " ") return click(card.querySelector(".reveal-button"));
+    if (event.key === " ") return click(card.querySelector(".reveal-button, .load-current"));
     if ("1234".indexOf(event.key) >= 0 && event.key.length === 1) {
       var rate = card.querySelector('.ratings button[data-key="' + event.key + '"]');
       if (rate) return click(rate);

@@ -1,0 +1,112 @@
+"""Practice in a real browser: two tabs on one card, and reloading a card already answered."""
+
+import os
+
+import pytest
+
+from tests.test_browser import ARGS, CHROMIUM, playwright_api
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+QUESTION = "transformer-attention-scaling-sqrt-dk"
+
+
+@pytest.fixture
+def context():
+    """One browser context (one cookie jar): its pages are tabs of the same signed-in user."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is missing: scripts/test installs Debian's chromium package")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    errors = []
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
+        context.on("page", lambda page: page.on("pageerror", lambda exc: errors.append(str(exc))))
+        yield context
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    assert errors == [], errors
+
+
+def _learner(mode: str, *, only_question: bool = False):
+    """A learner whose deck is the set QUESTION belongs to (or just QUESTION, through its tag)."""
+    from quizbank.bank.models import Question
+    from tests.practice_factories import make_deck, make_user
+
+    user = make_user("learner")
+    question = Question.objects.get(id=QUESTION)
+    deck = make_deck(user, question.question_set, mode=mode)
+    if only_question:
+        deck.tags.set(question.tags.filter(name="根号dk"))
+    return deck
+
+
+def _log_in(page, live_server):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "learner")
+    page.fill("#id_password", "a-long-password-1")
+    page.press("#id_password", "Enter")
+    page.wait_for_url("**/practice/")
+
+
+def _token(page) -> str:
+    return page.locator("#card input[name=token]").first.get_attribute("value")
+
+
+def test_a_stale_second_tab_gets_a_409_and_offers_the_current_card(live_server, bundled_db, context):
+    from quizbank.practice.models import ReviewLog
+
+    deck = _learner("recall")
+    first = context.new_page()
+    _log_in(first, live_server)
+    study = f"{live_server.url}/practice/decks/{deck.pk}/"
+    first.goto(study)
+    second = context.new_page()
+    second.goto(study)
+    question = first.locator(".card-face").get_attribute("data-question")
+    assert second.locator(".card-face").get_attribute("data-question") == question
+
+    first.locator(".reveal-button").click()
+    first.locator("#card .ratings").wait_for(timeout=10_000)
+    shown_token = _token(first)
+    first.locator(".ratings button[data-key='3']").click()
+    first.wait_for_function("q => document.querySelector('.card-face')?.dataset.question !== q", arg=question)
+    assert ReviewLog.objects.count() == 1
+
+    second.locator(".reveal-button").click()
+    second.locator("#card .ratings").wait_for(timeout=10_000)
+    assert _token(second) == shown_token  # the token shown with the card, not a fresh one
+    second.locator(".ratings button[data-key='1']").click()
+    second.locator("#card .notice", has_text="已经评过分").wait_for(timeout=10_000)
+    assert ReviewLog.objects.count() == 1 and ReviewLog.objects.get().rating == 3
+
+    second.locator("#card .load-current").click()
+    second.locator("#card .card-face").wait_for(timeout=10_000)
+    assert second.locator("#card .notice").count() == 0
+    assert second.locator(".card-face").get_attribute("data-question") == first.locator(".card-face").get_attribute(
+        "data-question"
+    )
+
+
+def test_a_reload_after_grading_shows_the_answer_its_grade_and_the_ratings(live_server, bundled_db, context):
+    from quizbank.practice.models import Attempt, ReviewLog
+
+    deck = _learner("typed", only_question=True)
+    page = context.new_page()
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/practice/decks/{deck.pk}/")
+    assert page.locator(".card-face").get_attribute("data-question") == QUESTION
+    answer = "点积的方差随维度线性增大，softmax 进入饱和区，梯度很小；除以根号 d_k 让方差回到 1。"
+    page.locator("#answer-text").fill(answer)
+    page.keyboard.press("Control+Enter")
+    page.locator(".grade .score").wait_for(timeout=15_000)
+    score = page.locator(".grade .score strong").inner_text()
+
+    page.reload()
+    assert page.locator(".card-face").get_attribute("data-question") == QUESTION
+    assert page.locator(".answer-form").count() == 0
+    assert page.locator(".attempt-text").inner_text() == answer
+    page.locator(".grade .score").wait_for(timeout=15_000)
+    assert page.locator(".grade .score strong").inner_text() == score
+    page.locator(".ratings button[data-key='3']").click()
+    page.locator(".ratings").wait_for(state="detached", timeout=10_000)
+    assert ReviewLog.objects.get().attempt == Attempt.objects.get()
