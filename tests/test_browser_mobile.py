@@ -56,7 +56,7 @@ BROKEN_LABELS = """(selector) => {
     const tops = new Set(lines.map((r) => Math.round(r.top)));
     const widest = Math.max(...lines.map((r) => r.width));
     const em = parseFloat(style.fontSize);
-    if (tops.size >= 2 && Math.min(widest, inner) < 1.6 * em)
+    if (tops.size >= 2 && Math.max(widest, inner) < 1.6 * em)
       broken.push(`${el.tagName.toLowerCase()} ${JSON.stringify(text.slice(0, 30))}: ${tops.size} lines, ${Math.round(widest)}px wide`);
   }
   return broken;
