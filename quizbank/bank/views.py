@@ -3,10 +3,12 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from quizbank.bank import selectors
 from quizbank.bank.forms import SearchForm, TopicFilterForm
 from quizbank.bank.models import Question, QuestionSet
+from quizbank.htmx import wants_partial
 from quizbank.practice import selectors as practice_selectors
 
 
@@ -16,6 +18,7 @@ def home(request: HttpRequest):
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def topic(request: HttpRequest, slug: str):
     question_set = get_object_or_404(QuestionSet.objects.active(), slug=slug)
     form = TopicFilterForm(request.GET)
@@ -29,7 +32,7 @@ def topic(request: HttpRequest, slug: str):
         "filters": filters,
         "tags": selectors.topic_tags(question_set),
     }
-    template = "bank/topic.html#question-list" if request.htmx else "bank/topic.html"
+    template = "bank/topic.html#question-list" if wants_partial(request) else "bank/topic.html"
     return render(request, template, context)
 
 
@@ -42,6 +45,7 @@ def question(request: HttpRequest, question_id: str):
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def search(request: HttpRequest):
     form = SearchForm(request.GET)
     results, total, page = [], 0, 1
@@ -62,5 +66,5 @@ def search(request: HttpRequest):
         "has_next": page * 10 < total,
         "status": 200 if form.is_valid() else 400,
     }
-    template = "bank/search.html#results" if request.htmx else "bank/search.html"
+    template = "bank/search.html#results" if wants_partial(request) else "bank/search.html"
     return render(request, template, context, status=context["status"])

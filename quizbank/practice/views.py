@@ -12,10 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from quizbank.bank.models import Question
 from quizbank.grading import services as grading
+from quizbank.htmx import wants_partial
 from quizbank.practice import selectors, services
 from quizbank.practice.forms import AnswerForm, DeckForm, NoteForm, PracticeSettingsForm, RateForm, UndoForm
 from quizbank.practice.models import Attempt, Card, Deck
@@ -44,7 +46,7 @@ def _card_view(request, deck: Deck, context: dict, status: int = 200) -> HttpRes
     if context.get("shown") is None and "summary" not in context and not context.get("stale"):
         since = datetime.fromisoformat(request.session.get(SESSION_KEY, {}).get("since", timezone.now().isoformat()))
         context["summary"] = services.session_summary(user=request.user, since=since, now=timezone.now())
-    template = "practice/study.html#card" if request.htmx else "practice/study.html"
+    template = "practice/study.html#card" if wants_partial(request) else "practice/study.html"
     return render(request, template, context, status=status)
 
 
@@ -87,6 +89,7 @@ def deck_delete(request: HttpRequest, deck_id: int):
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 def study(request: HttpRequest, deck_id: int):
     deck = _deck(request, deck_id)
     now = timezone.now()
@@ -105,6 +108,7 @@ def study(request: HttpRequest, deck_id: int):
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 def reveal(request: HttpRequest, deck_id: int):
     deck = _deck(request, deck_id)
     question = _question(request.GET.get("question", ""))
@@ -242,6 +246,7 @@ def card_action(request: HttpRequest, deck_id: str, question_id: str, action: st
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 def attempt_grade(request: HttpRequest, attempt_id: int):
     """The grade of a typed answer; polled by the card until it is graded or failed."""
     attempt = get_object_or_404(Attempt.objects.select_related("grade", "question"), pk=attempt_id, user=request.user)

@@ -31,6 +31,26 @@
     }
   });
 
+  // After Back/Forward the URL is the truth: htmx's history snapshot (and the browser's form
+  // restore) can leave a filter or search form showing the values of another history entry.
+  function syncFormsWithUrl() {
+    var params = new URLSearchParams(window.location.search);
+    document.querySelectorAll("form[hx-push-url]").forEach(function (form) {
+      Array.prototype.forEach.call(form.elements, function (field) {
+        if (!field.name || field.type === "hidden" || field.type === "submit") return;
+        var wanted = params.get(field.name) || "";
+        if (field.value === wanted) return;
+        field.value = wanted;
+        if (field.tagName === "SELECT" && field.value !== wanted) field.selectedIndex = 0;
+      });
+    });
+  }
+  document.addEventListener("htmx:historyRestore", syncFormsWithUrl);
+  window.addEventListener("pageshow", function (event) {
+    var nav = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    if (event.persisted || (nav && nav.type === "back_forward")) syncFormsWithUrl();
+  });
+
   // A refused htmx request (4xx/5xx) shows the server's message instead of failing silently.
   document.addEventListener("htmx:responseError", function (event) {
     var flash = document.getElementById("flash");
@@ -51,7 +71,9 @@
   }
   document.addEventListener("DOMContentLoaded", function () { markShown(document); });
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target.id === "card" || event.detail.target.closest("#card")) markShown(document);
+    // a history restore swaps without a target in its detail: fall back to the swapped element
+    var target = (event.detail && event.detail.target) || event.target;
+    if (target && target.closest && (target.closest("#card") || target.querySelector("#card"))) markShown(document);
   });
   document.addEventListener("submit", function (event) {
     var face = document.querySelector(".card-face");
