@@ -1,6 +1,8 @@
 """Every URL that serves both an htmx partial and its full page says so (`Vary: HX-Request`), and an
 htmx history restore (a cache miss on Back) gets the full page."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils.cache import has_vary_header
@@ -19,11 +21,13 @@ def urls(client, bundled):
     client.force_login(user)
     deck = make_deck(user, make_set("vary", 2))
     study = reverse("practice:study", args=[deck.pk])
+    html = client.get(study).content.decode()
+    question, token = re.search(r"question=([^&\"]+)&amp;token=([^\"&]+)", html).groups()
     return [
         reverse("bank:topic", args=["quantization"]) + "?difficulty=hard",
         reverse("bank:search") + "?q=KV+cache",
         study,
-        reverse("practice:reveal", args=[deck.pk]) + "?question=vary-00001",
+        reverse("practice:reveal", args=[deck.pk]) + f"?question={question}&token={token}",
     ]
 
 
