@@ -7,6 +7,8 @@ import pytest
 from django.urls import reverse
 
 from quizbank.bank import search
+from quizbank.bank.analysis import weighted_terms
+from quizbank.bank.models import Question
 from quizbank.bank.search import highlight, terms
 from tests.helpers import load, run_command, sample_text, write_set
 
@@ -33,6 +35,72 @@ def test_the_right_question_is_in_the_top_five(bundled, query, expected):
     hits, total, _ = search.search(query, limit=5)
     assert expected in [h.id for h in hits], [h.id for h in hits]
     assert total >= len(hits)
+
+
+# query -> the question that must come first
+FIRST = {
+    "LoRA 的秩怎么选": "lora-rank-choice",  # was third, after two titles that only share "LoRA"
+    "ZeRO 三个阶段": "gpu-memory-zero-stages",  # was DeepSeek-R1, for its "R1-Zero"
+    "LLMs": "llm-basics-what-makes-llm-large",
+    "transformers": "transformer-architecture-overview",
+    "R1-Zero": "alignment-deepseek-r1-pipeline",
+    "cross-encoders": "rag-rerank-cross-encoder",
+}
+
+
+@pytest.mark.parametrize(("query", "expected"), FIRST.items())
+def test_the_expected_question_comes_first(bundled, query, expected):
+    hits, _, _ = search.search(query, limit=5)
+    assert hits[0].id == expected, [h.id for h in hits]
+
+
+def test_a_title_said_word_for_word_comes_first(bundled):
+    wrong = []
+    for question_id, title in Question.objects.active().values_list("id", "title"):
+        first_clause = title.split("？")[0]
+        hits, _, _ = search.search(first_clause, limit=1)
+        if hits[0].id != question_id:
+            wrong.append((first_clause, hits[0].id))
+    assert not wrong
+
+
+def test_a_hyphenated_name_counts_less_than_the_word_on_its_own():
+    assert ("zero", 0.5) in weighted_terms("R1-Zero") and ("r1zero", 1.0) in weighted_terms("R1-Zero")
+    assert weighted_terms("ZeRO-2") == [("zero", 1.0), ("2", 1.0)]
+    assert ("crossencoder", 1.0) in weighted_terms("cross-encoder")
+
+
+def test_english_plurals_are_reduced_to_the_singular(bundled):
+    assert terms("LLMs Transformers queries losses bias") == ["llm", "transformer", "query", "loss", "bias"]
+    assert [h.id for h in search.search("LLMs")[0]] == [h.id for h in search.search("LLM")[0]]
+
+
+def test_a_misspelt_english_word_gets_the_closest_known_word(bundled):
+    assert search.suggestion("transfomer") == "transformer"
+    assert search.suggestion("Attension 机制") == "attention 机制"
+    assert search.suggestion("transformer") == "" and search.suggestion("注意力") == ""
+
+
+def test_a_misspelt_query_shows_the_results_of_its_correction(client, bundled):
+    response = client.get(reverse("bank:search"), {"q": "transfomer"})
+    html = response.content.decode()
+    assert "“transformer”的结果" in html and "/questions/transformer-architecture-overview/" in html
+
+
+def test_a_query_with_a_misspelt_word_offers_the_correction(client, bundled):
+    html = client.get(reverse("bank:search"), {"q": "attension 机制"}).content.decode()
+    assert "你是不是要找：" in html and "?q=attention%20%E6%9C%BA%E5%88%B6" in html
+
+
+def test_an_index_built_by_an_older_analyser_is_rebuilt(content_dir, private_index, monkeypatch):
+    write_set(content_dir, "sample.md", sample_text())
+    with monkeypatch.context() as patched:
+        patched.setattr(search, "ANALYZER_VERSION", 1)
+        load(content_dir)
+    search.default_index()._close()
+    hits, _, _ = search.search("自注意力", topic="sample")
+    assert hits[0].id == "sample-self-attention"
+    assert search.default_index()._open().schema["title"].analyzer.version == search.ANALYZER_VERSION
 
 
 def test_terms_mix_chinese_and_english_and_drop_stopwords():

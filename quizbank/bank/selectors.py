@@ -66,11 +66,24 @@ class SearchResult:
     snippet_html: str
 
 
+@dataclass
+class SearchPage:
+    results: list[SearchResult]
+    total: int
+    words: list[str]
+    corrected: str = ""  # the query found nothing; these results are for this spelling
+    suggestion: str = ""  # a spelling the index knows better
+
+
 def search_questions(text: str, *, topic: str = "", difficulty: str = "", page: int = 1, per_page: int = 10):
-    """One page of search results with highlighted titles and snippets, and the total count."""
-    hits, total, words = search_index.search(
-        text, topic=topic, difficulty=difficulty, limit=per_page, offset=(page - 1) * per_page
-    )
+    """One page of search results with highlighted titles and snippets, and the total count; a
+    misspelt query is answered for its correction when it finds nothing itself."""
+    where = {"topic": topic, "difficulty": difficulty, "limit": per_page, "offset": (page - 1) * per_page}
+    hits, total, words = search_index.search(text, **where)
+    corrected, suggestion = "", search_index.suggestion(text)
+    if not total and suggestion:
+        corrected, suggestion = suggestion, ""
+        hits, total, words = search_index.search(corrected, **where)
     rows = (
         Question.objects.select_related("question_set")
         .only("id", "title", "difficulty", "qtype", "answer_md", "question_set__slug", "question_set__title")
@@ -86,7 +99,7 @@ def search_questions(text: str, *, topic: str = "", difficulty: str = "", page: 
         for h in hits
         if h.id in rows
     ]
-    return results, total, words
+    return SearchPage(results, total, words, corrected, suggestion)
 
 
 _MATH_RE = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)

@@ -44,18 +44,20 @@ def question(request: HttpRequest, question_id: str):
 @require_GET
 def search(request: HttpRequest):
     form = SearchForm(request.GET)
-    results, total, page = [], 0, 1
+    found, page = None, 1
     if form.is_valid() and form.cleaned_data["q"]:
         page = form.cleaned_data["page"] or 1
-        results, total, _words = selectors.search_questions(
+        found = selectors.search_questions(
             form.cleaned_data["q"],
             topic=form.cleaned_data["topic"],
             difficulty=form.cleaned_data["difficulty"],
             page=page,
         )
+    total = found.total if found else 0
     context = {
         "form": form,
-        "results": results,
+        "found": found,
+        "results": found.results if found else [],
         "total": total,
         "page_number": page,
         "start": (page - 1) * 10 + 1,
