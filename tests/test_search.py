@@ -9,7 +9,8 @@ from django.urls import reverse
 from quizbank.bank import search
 from quizbank.bank.analysis import weighted_terms
 from quizbank.bank.models import Question
-from quizbank.bank.search import highlight, terms
+from quizbank.bank.search import terms
+from quizbank.bank.snippets import highlight
 from tests.helpers import load, run_command, sample_text, write_set
 
 pytestmark = pytest.mark.django_db

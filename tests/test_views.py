@@ -129,9 +129,3 @@ def test_english_ui_is_available(client, sample):
 def test_the_ui_is_chinese_even_for_an_english_browser(client, sample):
     html = client.get(reverse("bank:home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert '<html lang="zh-hans">' in html and "题集" in html
-
-
-def test_snippets_leave_out_formulas_and_code():
-    from quizbank.bank.selectors import plain_text
-
-    assert plain_text("方差 $d_k$ 变大\n\n$$\n\\frac{a}{b}\n$$\n\n```python\nx = 1\n```\n结论") == "方差   变大 结论"

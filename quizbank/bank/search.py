@@ -14,7 +14,6 @@ import re
 import shutil
 import threading
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 
 import jieba
@@ -35,7 +34,7 @@ from quizbank.bank.analysis import (
     weighted_terms,
 )
 
-__all__ = ["normalize", "terms", "search", "highlight", "query_terms", "suggestion"]
+__all__ = ["normalize", "terms", "search", "query_terms", "suggestion"]
 logger = logging.getLogger(__name__)
 
 # Two text fields, not one per part: every extra field is another posting list to walk for
@@ -298,26 +297,6 @@ def suggestion(text: str) -> str:
     except Exception:  # noqa: BLE001 — a suggestion is a nicety; search() rebuilds broken indexes
         logger.exception("no spelling suggestion for %r", text)
         return ""
-
-
-def highlight(text: str, words: list[str], *, width: int | None = None) -> str:
-    """Escape text and wrap the query's words in <mark>; with width, cut a window around the
-    first match."""
-    if width and len(text) > width:
-        lowered = normalize(text)
-        first = min((i for i in (lowered.find(w) for w in words) if i >= 0), default=0)
-        start = max(0, first - width // 4)
-        text = ("…" if start else "") + text[start : start + width] + "…"
-    if not words:
-        return escape(text)
-    pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), re.I)
-    out, last = [], 0
-    for m in pattern.finditer(text):
-        out.append(escape(text[last : m.start()]))
-        out.append(f"<mark>{escape(m.group(0))}</mark>")
-        last = m.end()
-    out.append(escape(text[last:]))
-    return "".join(out)
 
 
 def warm_up() -> None:

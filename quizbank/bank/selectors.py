@@ -3,12 +3,12 @@ queries, whatever the number of questions."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
 from quizbank.bank import search as search_index
+from quizbank.bank import snippets
 from quizbank.bank.models import Difficulty, Question, QuestionSet, Tag
 
 
@@ -86,15 +86,15 @@ def search_questions(text: str, *, topic: str = "", difficulty: str = "", page: 
         hits, total, words = search_index.search(corrected, **where)
     rows = (
         Question.objects.select_related("question_set")
-        .only("id", "title", "difficulty", "qtype", "answer_md", "question_set__slug", "question_set__title")
+        .only(*_SNIPPET_SOURCES, "id", "title", "difficulty", "qtype", "question_set__slug", "question_set__title")
         .in_bulk([h.id for h in hits])
     )
     results = [
         SearchResult(
             question=rows[h.id],
             score=h.score,
-            title_html=search_index.highlight(rows[h.id].title, words),
-            snippet_html=search_index.highlight(plain_text(rows[h.id].answer_md), words, width=120),
+            title_html=snippets.highlight(rows[h.id].title, words),
+            snippet_html=snippets.snippet([getattr(rows[h.id], f) for f in _SNIPPET_SOURCES], words),
         )
         for h in hits
         if h.id in rows
@@ -102,16 +102,4 @@ def search_questions(text: str, *, topic: str = "", difficulty: str = "", page: 
     return SearchPage(results, total, words, corrected, suggestion)
 
 
-_MATH_RE = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
-_FENCE_RE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
-
-
-def plain_text(markdown_text: str) -> str:
-    """A rough plain-text view of Markdown for snippets: no formulas, no code blocks."""
-    out = []
-    text = _FENCE_RE.sub(" ", _MATH_RE.sub(" ", markdown_text))
-    for line in text.splitlines():
-        line = line.strip().lstrip("#>*-+ ").replace("**", "").replace("`", "").replace("$", "")
-        if line and not line.startswith(("```", "|---", "|:-")):
-            out.append(line)
-    return " ".join(out)
+_SNIPPET_SOURCES = ("answer_md", "extended_md", "body_md")  # the first that says a query word
