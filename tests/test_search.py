@@ -191,3 +191,27 @@ def test_everyday_words_find_the_question_through_the_glossary(bundled, query, e
 def test_the_query_is_expanded_with_the_glossarys_other_wordings(bundled):
     words, extra = search.query_terms("胡编乱造")
     assert "幻觉" in extra and "hallucination" in extra and "胡编乱造" in words
+
+
+def test_a_query_matching_nearly_every_question_lists_only_the_most_relevant(client, bundled):
+    url = reverse("bank:search")
+    html = client.get(url, {"q": "模型"}).content.decode()
+    assert "下面是最相关的 20 道" in html and "找到 315 道题" not in html
+    assert "下一页" in html
+    html = client.get(url, {"q": "模型", "page": 2}).content.decode()
+    assert html.count('<p class="snippet">') == 10 and "下一页" not in html
+    html = client.get(url, {"q": "LoRA 的秩怎么选"}).content.decode()
+    assert "找到 " in html and "最相关的" not in html
+
+
+def test_only_the_results_near_the_best_are_listed_for_a_broad_query():
+    hits = [search.Hit("best", 20.0), *(search.Hit(f"q{i}", 2.0) for i in range(30))]
+    listed, broad = search.most_relevant(hits, total=285, in_scope=315)
+    assert broad and [h.id for h in listed] == ["best"]
+    listed, broad = search.most_relevant(hits, total=31, in_scope=315)
+    assert not broad and listed == hits
+
+
+def test_a_query_of_only_question_words_asks_for_a_concept(client, bundled):
+    html = client.get(reverse("bank:search"), {"q": "什么是"}).content.decode()
+    assert "只有常见的提问用语" in html and "没有找到相关题目" not in html

@@ -46,6 +46,11 @@ MAX_EXPANSIONS = 24
 # that says (nearly) all of it comes first.
 RERANK_DEPTH = 20
 NEAR_EXACT = 0.9
+# A query that matches at least BROAD_SHARE of the questions in scope (say "模型") lists only
+# its BROAD_LIMIT best results, and of those only the ones scoring RELEVANCE_FLOOR of the best.
+BROAD_SHARE = 0.5
+BROAD_LIMIT = 20
+RELEVANCE_FLOOR = 0.2
 # Bump when the analyser changes: an index built by an older one is rebuilt when opened.
 ANALYZER_VERSION = 2
 _init_lock = threading.Lock()
@@ -253,6 +258,15 @@ def _rerank(text: str, results) -> list[Hit]:
         scored.append((overlap >= NEAR_EXACT, r.score * (1 + overlap**2), r["id"]))
     scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
     return [Hit(doc_id, score) for _, score, doc_id in scored]
+
+
+def most_relevant(hits: list[Hit], total: int, in_scope: int) -> tuple[list[Hit], bool]:
+    """The hits worth listing, and whether the query was too broad to list them all: when it
+    matches (nearly) every question, the count says nothing and the tail is noise."""
+    if total <= BROAD_LIMIT or total < BROAD_SHARE * in_scope:
+        return hits, False
+    best = hits[0].score if hits else 0.0
+    return [h for h in hits[:BROAD_LIMIT] if h.score >= RELEVANCE_FLOOR * best], True
 
 
 _default: SearchIndex | None = None

@@ -69,21 +69,30 @@ class SearchResult:
 @dataclass
 class SearchPage:
     results: list[SearchResult]
-    total: int
+    total: int  # questions that say any of the query's words
+    listed: int  # how many of them the pages go through
     words: list[str]
+    broad: bool = False  # (nearly) every question matches: only the most relevant are listed
     corrected: str = ""  # the query found nothing; these results are for this spelling
     suggestion: str = ""  # a spelling the index knows better
 
 
 def search_questions(text: str, *, topic: str = "", difficulty: str = "", page: int = 1, per_page: int = 10):
-    """One page of search results with highlighted titles and snippets, and the total count; a
-    misspelt query is answered for its correction when it finds nothing itself."""
-    where = {"topic": topic, "difficulty": difficulty, "limit": per_page, "offset": (page - 1) * per_page}
+    """One page of search results with highlighted titles and snippets; a misspelt query is
+    answered for its correction when it finds nothing itself, and a query that (nearly) every
+    question matches lists only its most relevant results."""
+    where = {"topic": topic, "difficulty": difficulty, "limit": max(page * per_page, search_index.BROAD_LIMIT)}
     hits, total, words = search_index.search(text, **where)
     corrected, suggestion = "", search_index.suggestion(text)
     if not total and suggestion:
         corrected, suggestion = suggestion, ""
         hits, total, words = search_index.search(corrected, **where)
+    in_scope = Question.objects.active().filter(
+        **({"question_set__slug": topic} if topic else {}), **({"difficulty": difficulty} if difficulty else {})
+    )
+    hits, broad = search_index.most_relevant(hits, total, in_scope.count()) if total else (hits, False)
+    listed = len(hits) if broad else total
+    hits = hits[(page - 1) * per_page : page * per_page]
     rows = (
         Question.objects.select_related("question_set")
         .only(*_SNIPPET_SOURCES, "id", "title", "difficulty", "qtype", "question_set__slug", "question_set__title")
@@ -99,7 +108,7 @@ def search_questions(text: str, *, topic: str = "", difficulty: str = "", page: 
         for h in hits
         if h.id in rows
     ]
-    return SearchPage(results, total, words, corrected, suggestion)
+    return SearchPage(results, total, listed, words, broad, corrected, suggestion)
 
 
 _SNIPPET_SOURCES = ("answer_md", "extended_md", "body_md")  # the first that says a query word

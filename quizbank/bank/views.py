@@ -61,7 +61,7 @@ def search(request: HttpRequest):
         "total": total,
         "page_number": page,
         "start": (page - 1) * 10 + 1,
-        "has_next": page * 10 < total,
+        "has_next": page * 10 < (found.listed if found else 0),
         "status": 200 if form.is_valid() else 400,
     }
     template = "bank/search.html#results" if request.htmx else "bank/search.html"
