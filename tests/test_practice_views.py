@@ -297,6 +297,18 @@ def test_every_card_endpoint_serves_a_partial_and_a_full_page(client, alice, dec
     check(client.post(reverse("practice:unsuspend", args=[question]), **extra))
 
 
+def test_the_mastery_table_lists_the_sets_in_their_front_matter_order(alice):
+    from quizbank.practice import selectors
+
+    for slug, order in (("aa-last", 99), ("zz-first", -1)):
+        question_set = make_set(slug, 1)
+        question_set.order = order
+        question_set.save(update_fields=["order"])
+    topics = selectors.stats(alice, timezone.now())["topics"]
+    assert topics[0].slug == "zz-first" and topics[-1].slug == "aa-last"
+    assert topics == sorted(topics, key=lambda t: (t.order, t.slug))
+
+
 def test_stats_show_streak_heatmap_forecast_retention_and_mastery(client, alice):
     from quizbank.practice import selectors
 

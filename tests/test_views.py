@@ -1,5 +1,7 @@
 """Pages: home, topic, question, search — full pages and htmx partials, fixed query counts."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -28,6 +30,16 @@ def count_queries(client, url, **extra) -> int:
 def grow(content_dir, n: int) -> None:
     write_set(content_dir, "big.md", synthetic_set("big", n))
     load(content_dir)
+
+
+def test_home_lists_the_sets_in_their_front_matter_order(client):
+    from quizbank.bank.models import QuestionSet
+
+    expected = list(QuestionSet.objects.active().order_by("order", "slug").values_list("slug", flat=True))
+    assert expected[:3] == ["transformer", "rag", "lora"]  # order: 1, 2, 3 — not alphabetical
+    html = client.get(reverse("bank:home")).content.decode()
+    shown = [slug for slug in re.findall(r'href="/topics/([\w-]+)/"', html)]
+    assert list(dict.fromkeys(shown)) == expected
 
 
 def test_home_lists_topics_with_counts_and_difficulty_mix(client, sample):

@@ -16,7 +16,9 @@ def topics_with_counts():
     """Active sets, each with question counts overall and per difficulty."""
     active = Q(questions__retired_at__isnull=True)
     counts = {f"n_{d}": Count("questions", filter=active & Q(questions__difficulty=d)) for d in Difficulty.values}
-    return QuestionSet.objects.active().annotate(n_questions=Count("questions", filter=active), **counts)
+    # explicit order: a query with an aggregate drops Meta.ordering
+    sets = QuestionSet.objects.active().annotate(n_questions=Count("questions", filter=active), **counts)
+    return sets.order_by("order", "slug")
 
 
 def topic_questions(question_set: QuestionSet, *, tag: str = "", difficulty: str = ""):

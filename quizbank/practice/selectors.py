@@ -129,7 +129,9 @@ def stats(user, now: datetime) -> dict:
         .annotate(n=Count("id"))
     )
     topics = list(
-        QuestionSet.objects.active().annotate(n=Count("questions", filter=Q(questions__retired_at__isnull=True)))
+        QuestionSet.objects.active()
+        .annotate(n=Count("questions", filter=Q(questions__retired_at__isnull=True)))
+        .order_by("order", "slug")  # an aggregate drops Meta.ordering
     )
     for topic in topics:
         topic.mature = mature.get(topic.id, 0)
