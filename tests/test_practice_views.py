@@ -339,3 +339,15 @@ def test_stats_show_streak_heatmap_forecast_retention_and_mastery(client, alice)
     assert mastery["s"] == 50
     html = client.get(reverse("practice:stats")).content.decode()
     assert "66.7%" in html and "<svg" in html
+
+
+def test_the_deck_form_offers_meaningful_tags_and_keeps_a_decks_own(alice):
+    from quizbank.bank.models import QuestionSet, Tag
+    from quizbank.practice.forms import DeckForm
+
+    labels = [label for _, label in DeckForm().fields["tags"].choices]
+    assert "MCP (20)" in labels and not any(label.startswith(("429 ", "2026-07-28 ")) for label in labels)
+    deck = make_deck(alice, *QuestionSet.objects.filter(slug="mcp"))
+    deck.tags.set(Tag.objects.filter(name="429"))
+    labels = [label for _, label in DeckForm(instance=deck).fields["tags"].choices]
+    assert "429 (1)" in labels

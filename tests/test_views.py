@@ -141,3 +141,21 @@ def test_english_ui_is_available(client, sample):
 def test_the_ui_is_chinese_even_for_an_english_browser(client, sample):
     html = client.get(reverse("bank:home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert '<html lang="zh-hans">' in html and "题集" in html
+
+
+def test_tag_filters_offer_only_tags_used_more_than_once_and_not_numbers_or_dates():
+    from quizbank.bank.selectors import useful_tags
+
+    tags = list(useful_tags())
+    names = [t.name for t in tags]
+    assert "MCP" in names and "429" not in names and "2026-07-28" not in names
+    assert all(t.n >= 2 for t in tags) and 100 < len(tags) < 400  # of 911 tags in the bundled bank
+    assert names == sorted(names, key=str.lower)
+
+
+def test_a_sets_tag_select_offers_its_tags_used_more_than_once_and_the_one_filtered_on(client):
+    url = reverse("bank:topic", args=["rag"])
+    options = re.findall(r'<option value="([^"]+)"', client.get(url).content.decode())
+    assert options and "HyDE" not in options  # on one question only
+    html = client.get(url, {"tag": "HyDE"}).content.decode()
+    assert '<option value="HyDE" selected>' in html

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
+from django.db.models.functions import Lower
 
 from quizbank.bank import search as search_index
 from quizbank.bank import snippets
@@ -30,12 +31,28 @@ def topic_questions(question_set: QuestionSet, *, tag: str = "", difficulty: str
     return questions.defer(*_HEAVY_FIELDS)
 
 
-def topic_tags(question_set: QuestionSet):
-    return (
-        Tag.objects.filter(questions__question_set=question_set, questions__retired_at__isnull=True)
-        .annotate(n=Count("questions"))
-        .order_by("-n", "name")
-    )
+# A tag is offered in a filter when this many active questions carry it and it is more than a
+# number or a date ("429", "2026-07-28"): the other tags still show on their questions.
+MIN_TAG_QUESTIONS = 2
+_NUMBER_OR_DATE = r"^[0-9][0-9 ./:_-]*$"
+
+
+def useful_tags(*, question_set: QuestionSet | None = None, keep=None):
+    """Tags worth offering in a filter, each with `n`, its active questions (in the set, if
+    given); `keep` (tag ids, e.g. a deck's own tags) are offered whatever their use."""
+    active = Q(questions__retired_at__isnull=True)
+    if question_set is not None:
+        active &= Q(questions__question_set=question_set)
+    useful = Q(n__gte=MIN_TAG_QUESTIONS) & ~Q(name__regex=_NUMBER_OR_DATE)
+    if keep is not None:
+        useful |= Q(pk__in=keep)
+    return Tag.objects.annotate(n=Count("questions", filter=active)).filter(useful).order_by(Lower("name"), "name")
+
+
+def topic_tags(question_set: QuestionSet, *, selected: str = ""):
+    """The tags of a set's filter, most used first; the one filtered on is always offered."""
+    keep = Tag.objects.filter(name=selected).values("pk") if selected else None
+    return useful_tags(question_set=question_set, keep=keep).order_by("-n", Lower("name"), "name")
 
 
 def neighbours(question: Question) -> tuple[Question | None, Question | None]:

@@ -27,7 +27,7 @@ def topic(request: HttpRequest, slug: str):
         "page": page,
         "form": form,
         "filters": filters,
-        "tags": selectors.topic_tags(question_set),
+        "tags": selectors.topic_tags(question_set, selected=filters["tag"]),
     }
     template = "bank/topic.html#question-list" if request.htmx else "bank/topic.html"
     return render(request, template, context)
