@@ -83,6 +83,10 @@ def test_a_misspelt_english_word_gets_the_closest_known_word(bundled):
 
 
 def test_a_misspelt_query_shows_the_results_of_its_correction(client, bundled):
+    from quizbank.bank.selectors import search_questions
+
+    found = search_questions("transfomer")
+    assert found.corrected == "transformer" and found.results[0].question.id == "transformer-architecture-overview"
     response = client.get(reverse("bank:search"), {"q": "transfomer"})
     html = response.content.decode()
     assert "“transformer”的结果" in html and "/questions/transformer-architecture-overview/" in html
