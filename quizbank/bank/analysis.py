@@ -118,10 +118,10 @@ def grams(text: str) -> dict[str, float]:
     return {g: _FUNCTION_WEIGHT if set(g) <= _FUNCTION_CHARS else 1.0 for g in [*found, *pairs]}
 
 
-def title_overlap(query: str, title: str) -> float:
-    """The weighted share of the query's characters, words and adjacent pairs that the title
-    contains: 1.0 when the title says the query word for word."""
-    wanted = grams(query)
+def title_overlap(query: str | dict[str, float], title: str) -> float:
+    """The weighted share of the query's characters, words and adjacent pairs (or of its
+    precomputed grams) that the title contains: 1.0 when the title says the query word for word."""
+    wanted = grams(query) if isinstance(query, str) else query
     total = sum(wanted.values())
     have = grams(title)
     return sum(w for g, w in wanted.items() if g in have) / total if total else 0.0

@@ -27,6 +27,7 @@ from whoosh.scoring import BM25F
 from quizbank.bank import vocabulary
 from quizbank.bank.analysis import (
     counted_numbers,
+    grams,
     normalize,
     singular_words,
     terms,
@@ -252,9 +253,9 @@ class SearchIndex:
 def _rerank(text: str, results) -> list[Hit]:
     """Put titles that say the query first: a near-exact title before everything, and more of
     the query in the title scores more."""
-    scored = []
+    scored, wanted = [], grams(text)
     for r in results:
-        overlap = title_overlap(text, r.get("title_text", ""))
+        overlap = title_overlap(wanted, r.get("title_text", ""))
         scored.append((overlap >= NEAR_EXACT, r.score * (1 + overlap**2), r["id"]))
     scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
     return [Hit(doc_id, score) for _, score, doc_id in scored]
