@@ -421,6 +421,18 @@ def test_every_card_endpoint_serves_a_partial_and_a_full_page(client, alice, dec
     check(client.post(reverse("practice:unsuspend", args=[question]), **extra))
 
 
+def test_the_mastery_table_lists_the_sets_in_their_front_matter_order(alice):
+    from quizbank.practice import selectors
+
+    for slug, order in (("aa-last", 99), ("zz-first", -1)):
+        question_set = make_set(slug, 1)
+        question_set.order = order
+        question_set.save(update_fields=["order"])
+    topics = selectors.stats(alice, timezone.now())["topics"]
+    assert topics[0].slug == "zz-first" and topics[-1].slug == "aa-last"
+    assert topics == sorted(topics, key=lambda t: (t.order, t.slug))
+
+
 def test_stats_show_streak_heatmap_forecast_retention_and_mastery(client, alice):
     from quizbank.practice import selectors
 
@@ -517,3 +529,15 @@ def test_the_dashboard_shows_the_daily_new_card_limit_once_per_user(client, alic
     assert html.count("张新卡") == 1 and "今天还可以学 <strong>3</strong> 张新卡（每天 5 张" in html
     unseen = re.findall(r'<td class="c-new">(\d+)</td>', html)
     assert unseen == ["1", "8"], unseen  # each deck's unseen questions, not the shared limit
+
+
+def test_the_deck_form_offers_meaningful_tags_and_keeps_a_decks_own(alice):
+    from quizbank.bank.models import QuestionSet, Tag
+    from quizbank.practice.forms import DeckForm
+
+    labels = [label for _, label in DeckForm().fields["tags"].choices]
+    assert "MCP (20)" in labels and not any(label.startswith(("429 ", "2026-07-28 ")) for label in labels)
+    deck = make_deck(alice, *QuestionSet.objects.filter(slug="mcp"))
+    deck.tags.set(Tag.objects.filter(name="429"))
+    labels = [label for _, label in DeckForm(instance=deck).fields["tags"].choices]
+    assert "429 (1)" in labels

@@ -7,7 +7,10 @@ import pytest
 from django.urls import reverse
 
 from quizbank.bank import search
-from quizbank.bank.search import highlight, terms
+from quizbank.bank.analysis import weighted_terms
+from quizbank.bank.models import Question
+from quizbank.bank.search import terms
+from quizbank.bank.snippets import highlight
 from tests.helpers import load, run_command, sample_text, write_set
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +36,76 @@ def test_the_right_question_is_in_the_top_five(bundled, query, expected):
     hits, total, _ = search.search(query, limit=5)
     assert expected in [h.id for h in hits], [h.id for h in hits]
     assert total >= len(hits)
+
+
+# query -> the question that must come first
+FIRST = {
+    "LoRA 的秩怎么选": "lora-rank-choice",  # was third, after two titles that only share "LoRA"
+    "ZeRO 三个阶段": "gpu-memory-zero-stages",  # was DeepSeek-R1, for its "R1-Zero"
+    "LLMs": "llm-basics-what-makes-llm-large",
+    "transformers": "transformer-architecture-overview",
+    "R1-Zero": "alignment-deepseek-r1-pipeline",
+    "cross-encoders": "rag-rerank-cross-encoder",
+}
+
+
+@pytest.mark.parametrize(("query", "expected"), FIRST.items())
+def test_the_expected_question_comes_first(bundled, query, expected):
+    hits, _, _ = search.search(query, limit=5)
+    assert hits[0].id == expected, [h.id for h in hits]
+
+
+def test_a_title_said_word_for_word_comes_first(bundled):
+    wrong = []
+    for question_id, title in Question.objects.active().values_list("id", "title"):
+        first_clause = title.split("？")[0]
+        hits, _, _ = search.search(first_clause, limit=1)
+        if hits[0].id != question_id:
+            wrong.append((first_clause, hits[0].id))
+    assert not wrong
+
+
+def test_a_hyphenated_name_counts_less_than_the_word_on_its_own():
+    assert ("zero", 0.5) in weighted_terms("R1-Zero") and ("r1zero", 1.0) in weighted_terms("R1-Zero")
+    assert weighted_terms("ZeRO-2") == [("zero", 1.0), ("2", 1.0)]
+    assert ("crossencoder", 1.0) in weighted_terms("cross-encoder")
+
+
+def test_english_plurals_are_reduced_to_the_singular(bundled):
+    assert terms("LLMs Transformers queries losses bias") == ["llm", "transformer", "query", "loss", "bias"]
+    assert [h.id for h in search.search("LLMs")[0]] == [h.id for h in search.search("LLM")[0]]
+
+
+def test_a_misspelt_english_word_gets_the_closest_known_word(bundled):
+    assert search.suggestion("transfomer") == "transformer"
+    assert search.suggestion("Attension 机制") == "attention 机制"
+    assert search.suggestion("transformer") == "" and search.suggestion("注意力") == ""
+
+
+def test_a_misspelt_query_shows_the_results_of_its_correction(client, bundled):
+    from quizbank.bank.selectors import search_questions
+
+    found = search_questions("transfomer")
+    assert found.corrected == "transformer" and found.results[0].question.id == "transformer-architecture-overview"
+    response = client.get(reverse("bank:search"), {"q": "transfomer"})
+    html = response.content.decode()
+    assert "“transformer”的结果" in html and "/questions/transformer-architecture-overview/" in html
+
+
+def test_a_query_with_a_misspelt_word_offers_the_correction(client, bundled):
+    html = client.get(reverse("bank:search"), {"q": "attension 机制"}).content.decode()
+    assert "你是不是要找：" in html and "?q=attention%20%E6%9C%BA%E5%88%B6" in html
+
+
+def test_an_index_built_by_an_older_analyser_is_rebuilt(content_dir, private_index, monkeypatch):
+    write_set(content_dir, "sample.md", sample_text())
+    with monkeypatch.context() as patched:
+        patched.setattr(search, "ANALYZER_VERSION", 1)
+        load(content_dir)
+    search.default_index()._close()
+    hits, _, _ = search.search("自注意力", topic="sample")
+    assert hits[0].id == "sample-self-attention"
+    assert search.default_index()._open().schema["title"].analyzer.version == search.ANALYZER_VERSION
 
 
 def test_terms_mix_chinese_and_english_and_drop_stopwords():
@@ -122,3 +195,27 @@ def test_everyday_words_find_the_question_through_the_glossary(bundled, query, e
 def test_the_query_is_expanded_with_the_glossarys_other_wordings(bundled):
     words, extra = search.query_terms("胡编乱造")
     assert "幻觉" in extra and "hallucination" in extra and "胡编乱造" in words
+
+
+def test_a_query_matching_nearly_every_question_lists_only_the_most_relevant(client, bundled):
+    url = reverse("bank:search")
+    html = client.get(url, {"q": "模型"}).content.decode()
+    assert "下面是最相关的 20 道" in html and "找到 315 道题" not in html
+    assert "下一页" in html
+    html = client.get(url, {"q": "模型", "page": 2}).content.decode()
+    assert html.count('<p class="snippet">') == 10 and "下一页" not in html
+    html = client.get(url, {"q": "LoRA 的秩怎么选"}).content.decode()
+    assert "找到 " in html and "最相关的" not in html
+
+
+def test_only_the_results_near_the_best_are_listed_for_a_broad_query():
+    hits = [search.Hit("best", 20.0), *(search.Hit(f"q{i}", 2.0) for i in range(30))]
+    listed, broad = search.most_relevant(hits, total=285, in_scope=315)
+    assert broad and [h.id for h in listed] == ["best"]
+    listed, broad = search.most_relevant(hits, total=31, in_scope=315)
+    assert not broad and listed == hits
+
+
+def test_a_query_of_only_question_words_asks_for_a_concept(client, bundled):
+    html = client.get(reverse("bank:search"), {"q": "什么是"}).content.decode()
+    assert "只有常见的提问用语" in html and "没有找到相关题目" not in html

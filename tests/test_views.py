@@ -1,5 +1,7 @@
 """Pages: home, topic, question, search — full pages and htmx partials, fixed query counts."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -28,6 +30,16 @@ def count_queries(client, url, **extra) -> int:
 def grow(content_dir, n: int) -> None:
     write_set(content_dir, "big.md", synthetic_set("big", n))
     load(content_dir)
+
+
+def test_home_lists_the_sets_in_their_front_matter_order(client):
+    from quizbank.bank.models import QuestionSet
+
+    expected = list(QuestionSet.objects.active().order_by("order", "slug").values_list("slug", flat=True))
+    assert expected[:3] == ["transformer", "rag", "lora"]  # order: 1, 2, 3 — not alphabetical
+    html = client.get(reverse("bank:home")).content.decode()
+    shown = [slug for slug in re.findall(r'href="/topics/([\w-]+)/"', html)]
+    assert list(dict.fromkeys(shown)) == expected
 
 
 def test_home_lists_topics_with_counts_and_difficulty_mix(client, sample):
@@ -131,7 +143,19 @@ def test_the_ui_is_chinese_even_for_an_english_browser(client, sample):
     assert '<html lang="zh-hans">' in html and "题集" in html
 
 
-def test_snippets_leave_out_formulas_and_code():
-    from quizbank.bank.selectors import plain_text
+def test_tag_filters_offer_only_tags_used_more_than_once_and_not_numbers_or_dates():
+    from quizbank.bank.selectors import useful_tags
 
-    assert plain_text("方差 $d_k$ 变大\n\n$$\n\\frac{a}{b}\n$$\n\n```python\nx = 1\n```\n结论") == "方差   变大 结论"
+    tags = list(useful_tags())
+    names = [t.name for t in tags]
+    assert "MCP" in names and "429" not in names and "2026-07-28" not in names
+    assert all(t.n >= 2 for t in tags) and 100 < len(tags) < 400  # of 911 tags in the bundled bank
+    assert names == sorted(names, key=str.lower)
+
+
+def test_a_sets_tag_select_offers_its_tags_used_more_than_once_and_the_one_filtered_on(client):
+    url = reverse("bank:topic", args=["rag"])
+    options = re.findall(r'<option value="([^"]+)"', client.get(url).content.decode())
+    assert options and "HyDE" not in options  # on one question only
+    html = client.get(url, {"tag": "HyDE"}).content.decode()
+    assert '<option value="HyDE" selected>' in html

@@ -8,12 +8,12 @@ rebuilt from the database instead of failing the page.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 import shutil
 import threading
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 
 import jieba
@@ -21,40 +21,44 @@ from django.conf import settings
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import Token, Tokenizer
-from whoosh.fields import ID, TEXT, Schema
+from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.scoring import BM25F
 
 from quizbank.bank import vocabulary
-
-logger = logging.getLogger(__name__)
-jieba.setLogLevel(logging.WARNING)
-
-STOPWORDS = frozenset(
-    """的 了 是 和 与 及 或 在 对 把 被 有 吗 呢 吧 啊 么 要 会 能 该 就 都 也 还 而 之 其 这 那 哪
-    一个 一种 什么 为什么 怎么 怎样 如何 哪些 哪个 多少 是否 可以 如果 那么 以及 还是 有哪些 区别
-    请 介绍 一下 说说 讲讲 谈谈 简述 解释 选 为啥 咋
-    a an the of to in on for and or is are be what why how which with vs""".split()
+from quizbank.bank.analysis import (
+    counted_numbers,
+    grams,
+    normalize,
+    singular_words,
+    terms,
+    title_overlap,
+    weighted_terms,
 )
-_SPLIT_RE = re.compile(r"(?<=[A-Za-z0-9])_(?=[A-Za-z0-9])")
-_WORD_RE = re.compile(r"\w", re.UNICODE)
+
+__all__ = ["normalize", "terms", "search", "query_terms", "suggestion"]
+logger = logging.getLogger(__name__)
+
 # Two text fields, not one per part: every extra field is another posting list to walk for
 # each query term, and whoosh walks them in Python (see docs/performance.md).
 FIELD_BOOSTS = {"title": 3.0, "body": 1.0}
 EXPANSION_BOOST = 0.4  # a glossary synonym counts less than the word the user typed
 MAX_EXPANSIONS = 24
+# The best RERANK_DEPTH hits are re-ordered by how much of the query their title says; a title
+# that says (nearly) all of it comes first.
+RERANK_DEPTH = 20
+NEAR_EXACT = 0.9
+# A query that matches at least BROAD_SHARE of the questions in scope (say "模型") lists only
+# its BROAD_LIMIT best results, and of those only the ones scoring RELEVANCE_FLOOR of the best.
+BROAD_SHARE = 0.5
+BROAD_LIMIT = 20
+RELEVANCE_FLOOR = 0.2
+# Bump when the analyser changes: an index built by an older one is rebuilt when opened.
+ANALYZER_VERSION = 2
 _init_lock = threading.Lock()
 
 
-def normalize(text: str) -> str:
-    """Unify spellings people mix: d_k ~ dk, √ ~ 根号, full-width ~ half-width."""
-    return _SPLIT_RE.sub("", text).replace("√", " 根号 ").casefold()
-
-
-def terms(text: str, for_index: bool = False) -> list[str]:
-    """The analysed terms of a text: jieba words, lower-cased, without stopwords and punctuation."""
-    cut = jieba.cut_for_search if for_index else jieba.cut
-    words = (w.strip() for w in cut(normalize(text)))
-    return [w for w in words if w and _WORD_RE.search(w) and w not in STOPWORDS]
+class StaleIndex(Exception):
+    pass
 
 
 def query_terms(text: str) -> tuple[list[str], list[str]]:
@@ -62,7 +66,8 @@ def query_terms(text: str) -> tuple[list[str], list[str]]:
     says ("根号" also finds "平方根", "sqrt"); expansions of one-character terms are left out."""
     words = list(dict.fromkeys(terms(text)))
     extra: list[str] = []
-    for wording in vocabulary.glossary().expansions(text):
+    said = text if singular_words(text) == text else f"{text}\n{singular_words(text)}"
+    for wording in vocabulary.glossary().expansions(said):
         analysed = terms(wording)
         if analysed and all(len(t) >= 2 for t in analysed):
             extra.extend(t for t in analysed if t not in words and t not in extra)
@@ -70,6 +75,9 @@ def query_terms(text: str) -> tuple[list[str], list[str]]:
 
 
 class JiebaTokenizer(Tokenizer):
+    def __init__(self, version: int):
+        self.version = version  # pickled with the index's schema
+
     def __call__(
         self,
         value,
@@ -84,9 +92,10 @@ class JiebaTokenizer(Tokenizer):
         **kwargs,
     ):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for pos, word in enumerate(terms(value, for_index=mode == "index"), start=start_pos):
+        analysed = weighted_terms(value, for_index=mode == "index")
+        for pos, (word, weight) in enumerate(analysed, start=start_pos):
             token.text = token.original = word
-            token.boost = 1.0
+            token.boost = weight
             token.stopped = False
             if positions:
                 token.pos = pos
@@ -94,12 +103,13 @@ class JiebaTokenizer(Tokenizer):
 
 
 def schema() -> Schema:
-    analyzer = JiebaTokenizer()
+    analyzer = JiebaTokenizer(ANALYZER_VERSION)
     return Schema(
         id=ID(stored=True, unique=True),
         set=ID(stored=True),
         difficulty=ID,
         title=TEXT(analyzer=analyzer, field_boost=FIELD_BOOSTS["title"], phrase=False),
+        title_text=STORED,
         body=TEXT(analyzer=analyzer, phrase=False),
     )
 
@@ -113,6 +123,7 @@ def document(question) -> dict:
         "set": question.question_set.slug,
         "difficulty": question.difficulty,
         "title": f"{question.title}\n{tags}",
+        "title_text": question.title,
         "body": "\n".join([points, question.body_md, question.answer_md, question.extended_md]),
     }
 
@@ -128,6 +139,7 @@ class SearchIndex:
         self.path = Path(path)
         self._index = None
         self._searcher = None
+        self._vocabulary: tuple[object, list[str]] | None = None
         self._lock = threading.Lock()
 
     # -- writing ---------------------------------------------------------------------------
@@ -163,7 +175,11 @@ class SearchIndex:
     # -- reading ---------------------------------------------------------------------------
     def _open(self):
         if self._index is None:
-            self._index = whoosh_index.open_dir(str(self.path))
+            index = whoosh_index.open_dir(str(self.path))
+            if getattr(index.schema["title"].analyzer, "version", 1) != ANALYZER_VERSION:
+                index.close()
+                raise StaleIndex(f"index at {self.path} was built by an older analyser")
+            self._index = index
         return self._index
 
     def _close(self) -> None:
@@ -192,6 +208,8 @@ class SearchIndex:
         query = wq.Or(
             [wq.Term(field, w) for field in FIELD_BOOSTS for w in words]
             + [wq.Term(field, w, boost=EXPANSION_BOOST) for field in FIELD_BOOSTS for w in extra]
+            # a count only in titles: "3" is in most bodies
+            + [wq.Term("title", n, boost=EXPANSION_BOOST) for n in counted_numbers(text) if n not in words]
         )
         # a binary tree of unions can skip blocks that cannot reach the top `limit` (block-max)
         query.matcher_type = wq.Or.DEFAULT_MATCHER
@@ -200,9 +218,56 @@ class SearchIndex:
             filters.append(wq.Term("difficulty", difficulty))
         filter_query = wq.And(filters) if filters else None
         searcher = self.searcher()
-        results = searcher.search(query, limit=offset + limit, filter=filter_query)
-        hits = [Hit(r["id"], r.score) for r in results[offset : offset + limit]]
-        return hits, len(results) if results.has_exact_length() else results.estimated_length(), words + extra
+        results = searcher.search(query, limit=max(offset + limit, RERANK_DEPTH), filter=filter_query)
+        hits = _rerank(text, results[:RERANK_DEPTH]) + [Hit(r["id"], r.score) for r in results[RERANK_DEPTH:]]
+        total = len(results) if results.has_exact_length() else results.estimated_length()
+        return hits[offset : offset + limit], total, words + extra
+
+    def suggestion(self, text: str) -> str:
+        """The query with each English word the index does not know replaced by the closest one
+        it knows ("transfomer" -> "transformer"); "" when there is nothing to correct."""
+        searcher = self.searcher()
+        reader = searcher.reader()
+        corrected = text
+        for word in dict.fromkeys(terms(text)):
+            if not re.fullmatch(r"[a-z]{4,}", word) or any(reader.doc_frequency(f, word) for f in FIELD_BOOSTS):
+                continue
+            close = difflib.get_close_matches(word, self._known_words(searcher), n=1, cutoff=0.8)
+            if close:
+                corrected = re.sub(re.escape(word), close[0], corrected, flags=re.I)
+        return corrected if corrected != text else ""
+
+    def _known_words(self, searcher) -> list[str]:
+        if self._vocabulary is None or self._vocabulary[0] is not searcher:
+            reader = searcher.reader()
+            found = {
+                word.decode()
+                for field in FIELD_BOOSTS
+                for word, info in reader.iter_field(field)
+                if info.doc_frequency() >= 2 and re.fullmatch(rb"[a-z]{4,}", word)
+            }
+            self._vocabulary = (searcher, sorted(found))
+        return self._vocabulary[1]
+
+
+def _rerank(text: str, results) -> list[Hit]:
+    """Put titles that say the query first: a near-exact title before everything, and more of
+    the query in the title scores more."""
+    scored, wanted = [], grams(text)
+    for r in results:
+        overlap = title_overlap(wanted, r.get("title_text", ""))
+        scored.append((overlap >= NEAR_EXACT, r.score * (1 + overlap**2), r["id"]))
+    scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
+    return [Hit(doc_id, score) for _, score, doc_id in scored]
+
+
+def most_relevant(hits: list[Hit], total: int, in_scope: int) -> tuple[list[Hit], bool]:
+    """The hits worth listing, and whether the query was too broad to list them all: when it
+    matches (nearly) every question, the count says nothing and the tail is noise."""
+    if total <= BROAD_LIMIT or total < BROAD_SHARE * in_scope:
+        return hits, False
+    best = hits[0].score if hits else 0.0
+    return [h for h in hits[:BROAD_LIMIT] if h.score >= RELEVANCE_FLOOR * best], True
 
 
 _default: SearchIndex | None = None
@@ -228,7 +293,7 @@ def rebuild_index() -> int:
 
 
 def search(text: str, **kwargs) -> tuple[list[Hit], int, list[str]]:
-    """Search, rebuilding the index first if it is missing or unreadable."""
+    """Search, rebuilding the index first if it is missing, unreadable or outdated."""
     index = default_index()
     try:
         return index.search(text, **kwargs)
@@ -240,24 +305,13 @@ def search(text: str, **kwargs) -> tuple[list[Hit], int, list[str]]:
         return index.search(text, **kwargs)
 
 
-def highlight(text: str, words: list[str], *, width: int | None = None) -> str:
-    """Escape text and wrap the query's words in <mark>; with width, cut a window around the
-    first match."""
-    if width and len(text) > width:
-        lowered = normalize(text)
-        first = min((i for i in (lowered.find(w) for w in words) if i >= 0), default=0)
-        start = max(0, first - width // 4)
-        text = ("…" if start else "") + text[start : start + width] + "…"
-    if not words:
-        return escape(text)
-    pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), re.I)
-    out, last = [], 0
-    for m in pattern.finditer(text):
-        out.append(escape(text[last : m.start()]))
-        out.append(f"<mark>{escape(m.group(0))}</mark>")
-        last = m.end()
-    out.append(escape(text[last:]))
-    return "".join(out)
+def suggestion(text: str) -> str:
+    """A corrected spelling of the query, or "" (also when the index cannot say)."""
+    try:
+        return default_index().suggestion(text)
+    except Exception:  # noqa: BLE001 — a suggestion is a nicety; search() rebuilds broken indexes
+        logger.exception("no spelling suggestion for %r", text)
+        return ""
 
 
 def warm_up() -> None:

@@ -30,7 +30,7 @@ def topic(request: HttpRequest, slug: str):
         "page": page,
         "form": form,
         "filters": filters,
-        "tags": selectors.topic_tags(question_set),
+        "tags": selectors.topic_tags(question_set, selected=filters["tag"]),
     }
     template = "bank/topic.html#question-list" if wants_partial(request) else "bank/topic.html"
     return render(request, template, context)
@@ -48,22 +48,24 @@ def question(request: HttpRequest, question_id: str):
 @vary_on_headers("HX-Request")
 def search(request: HttpRequest):
     form = SearchForm(request.GET)
-    results, total, page = [], 0, 1
+    found, page = None, 1
     if form.is_valid() and form.cleaned_data["q"]:
         page = form.cleaned_data["page"] or 1
-        results, total, _words = selectors.search_questions(
+        found = selectors.search_questions(
             form.cleaned_data["q"],
             topic=form.cleaned_data["topic"],
             difficulty=form.cleaned_data["difficulty"],
             page=page,
         )
+    total = found.total if found else 0
     context = {
         "form": form,
-        "results": results,
+        "found": found,
+        "results": found.results if found else [],
         "total": total,
         "page_number": page,
         "start": (page - 1) * 10 + 1,
-        "has_next": page * 10 < total,
+        "has_next": page * 10 < (found.listed if found else 0),
         "status": 200 if form.is_valid() else 400,
     }
     template = "bank/search.html#results" if wants_partial(request) else "bank/search.html"

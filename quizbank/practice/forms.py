@@ -4,7 +4,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from quizbank.bank.models import Difficulty, QuestionSet, Tag
+from quizbank.bank import selectors as bank_selectors
+from quizbank.bank.models import Difficulty, QuestionSet
 from quizbank.practice import scheduling
 from quizbank.practice.models import Deck, PracticeSettings
 
@@ -22,7 +23,9 @@ class DeckForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["topics"].queryset = QuestionSet.objects.active()
-        self.fields["tags"].queryset = Tag.objects.filter(questions__retired_at__isnull=True).distinct()
+        own_tags = self.instance.tags.values("pk") if self.instance.pk else None
+        self.fields["tags"].queryset = bank_selectors.useful_tags(keep=own_tags)
+        self.fields["tags"].label_from_instance = lambda tag: f"{tag.name} ({tag.n})"
         self.fields["tags"].help_text = _("不选则不限标签；选了则只练带这些标签的题")
 
     def clean(self):

@@ -213,7 +213,9 @@ def stats(user, now: datetime) -> dict:
         .annotate(seen=Count("id"), learned=Count("id", filter=LEARNED), mature=Count("id", filter=MATURE))
     }
     topics = list(
-        QuestionSet.objects.active().annotate(n=Count("questions", filter=Q(questions__retired_at__isnull=True)))
+        QuestionSet.objects.active()
+        .annotate(n=Count("questions", filter=Q(questions__retired_at__isnull=True)))
+        .order_by("order", "slug")  # an aggregate drops Meta.ordering
     )
     for topic in topics:
         topic.seen, topic.learned, topic.mature = progress.get(topic.id, (0, 0, 0))
