@@ -2,11 +2,27 @@ from zoneinfo import available_timezones
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from quizbank.bank.models import Difficulty, QuestionSet, Tag
 from quizbank.practice import scheduling
 from quizbank.practice.models import Deck, PracticeSettings
+
+
+class IdsField(forms.ModelMultipleChoiceField):
+    """Refuses ids the database column cannot hold (SQLite raises OverflowError beyond 64 bits)."""
+
+    def _check_values(self, value):
+        pk = self.queryset.model._meta.pk
+        for item in value:
+            try:
+                pk.clean(item, None)
+            except ValidationError as exc:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": item}
+                ) from exc
+        return super()._check_values(value)
 
 
 class DeckForm(forms.ModelForm):
@@ -17,6 +33,7 @@ class DeckForm(forms.ModelForm):
     class Meta:
         model = Deck
         fields = ["name", "topics", "tags", "difficulties", "starred_only", "mode"]
+        field_classes = {"topics": IdsField, "tags": IdsField}
         widgets = {"topics": forms.CheckboxSelectMultiple, "tags": forms.SelectMultiple(attrs={"size": 8})}
 
     def __init__(self, *args, **kwargs):
@@ -57,7 +74,9 @@ class PracticeSettingsForm(forms.ModelForm):
             if not scheduling.parse_steps(value):
                 raise ValueError("empty")
         except ValueError as exc:
-            raise forms.ValidationError(_("写成用空格分隔的时长，例如 1m 10m（单位 s、m、h、d）")) from exc
+            raise forms.ValidationError(
+                _("写成用空格分隔的时长，例如 1m 10m（单位 s、m、h、d），每步在 1 分钟到 365 天之间")
+            ) from exc
         return value
 
     def clean_time_zone(self):

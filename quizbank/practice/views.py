@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
@@ -279,9 +280,16 @@ def note(request: HttpRequest, question_id: str):
     return _panel(request, question)
 
 
+def _same_site(request, url: str | None) -> str | None:
+    """`url` if it is a path on this site (a POSTed `next` must not send anyone elsewhere)."""
+    if url and url.startswith("/") and url_has_allowed_host_and_scheme(url, {request.get_host()}, request.is_secure()):
+        return url
+    return None
+
+
 def _panel(request, question: Question) -> HttpResponse:
     if not request.htmx:
-        return redirect(request.POST.get("next") or reverse("bank:question", args=[question.id]))
+        return redirect(_same_site(request, request.POST.get("next")) or reverse("bank:question", args=[question.id]))
     context = selectors.question_panel(request.user, question)
     return render(request, "practice/_panel.html", {"q": question, **context})
 
