@@ -197,7 +197,7 @@ def world(db, bundled, settings):
         "mode": ["recall", "typed"],
         "reveal": ["1"],
         "difficulty": ["easy", "hard"],
-        "username": ["fuzz-alice"],
+        "username": ["fuzz-alice", "fuzz-newcomer"],
         "password": ["a-long-password-1"],
         "old_password": ["a-long-password-1"],
         "new_password1": ["another-long-pass-9"],

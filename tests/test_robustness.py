@@ -100,3 +100,16 @@ def test_a_posted_next_on_this_site_is_followed(client, alice, deck, url, data):
     target = reverse("practice:study", args=[deck.pk]) + "?reveal=1"
     response = client.post(reverse(url, args=["s-00001"]), {**data, "next": target})
     assert response.status_code == 302 and response["Location"] == target
+
+
+@pytest.mark.parametrize("next_url", ["x", "https://evil.example/", "//evil.example/"])
+def test_signup_never_redirects_off_site_or_to_a_500(client, next_url):
+    data = {"username": "newcomer", "password1": "a-long-password-1", "password2": "a-long-password-1"}
+    response = client.post(reverse("signup"), {**data, "next": next_url})
+    assert response.status_code == 302 and response["Location"] == reverse("practice:dashboard")
+
+
+def test_signup_follows_a_next_on_this_site(client):
+    data = {"username": "newcomer", "password1": "a-long-password-1", "password2": "a-long-password-1"}
+    response = client.post(reverse("signup"), {**data, "next": "/questions/x/"})
+    assert response.status_code == 302 and response["Location"] == "/questions/x/"

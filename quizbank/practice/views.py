@@ -9,9 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseStopPolling
 
 from quizbank.bank.models import Question
@@ -19,6 +18,7 @@ from quizbank.grading import services as grading
 from quizbank.practice import selectors, services
 from quizbank.practice.forms import AnswerForm, DeckForm, NoteForm, PracticeSettingsForm, RateForm, UndoForm
 from quizbank.practice.models import Attempt, Card, Deck
+from quizbank.redirects import same_site_path
 
 SESSION_KEY = "practice_session"
 TIME_ZONE_KEY = "time_zone"
@@ -51,7 +51,7 @@ def _shown_for(request, question: Question) -> services.ShownCard:
 
 
 @login_required
-@require_GET
+@require_safe
 def dashboard(request: HttpRequest):
     return render(
         request, "practice/dashboard.html", {"decks": selectors.decks_with_counts(request.user, timezone.now())}
@@ -59,7 +59,7 @@ def dashboard(request: HttpRequest):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def deck_edit(request: HttpRequest, deck_id: int | None = None):
     deck = _deck(request, deck_id) if deck_id else Deck(user=request.user)
     form = DeckForm(request.POST or None, instance=deck)
@@ -82,7 +82,7 @@ def deck_delete(request: HttpRequest, deck_id: int):
 
 
 @login_required
-@require_GET
+@require_safe
 def study(request: HttpRequest, deck_id: int):
     deck = _deck(request, deck_id)
     now = timezone.now()
@@ -99,7 +99,7 @@ def study(request: HttpRequest, deck_id: int):
 
 
 @login_required
-@require_GET
+@require_safe
 def reveal(request: HttpRequest, deck_id: int):
     deck = _deck(request, deck_id)
     shown = _shown_for(request, _question(request.GET.get("question", "")))
@@ -222,7 +222,7 @@ def card_action(request: HttpRequest, deck_id: str, question_id: str, action: st
 
 
 @login_required
-@require_GET
+@require_safe
 def attempt_grade(request: HttpRequest, attempt_id: int):
     """The grade of a typed answer; polled by the card until it is graded or failed."""
     attempt = get_object_or_404(Attempt.objects.select_related("grade", "question"), pk=attempt_id, user=request.user)
@@ -280,22 +280,17 @@ def note(request: HttpRequest, question_id: str):
     return _panel(request, question)
 
 
-def _same_site(request, url: str | None) -> str | None:
-    """`url` if it is a path on this site (a POSTed `next` must not send anyone elsewhere)."""
-    if url and url.startswith("/") and url_has_allowed_host_and_scheme(url, {request.get_host()}, request.is_secure()):
-        return url
-    return None
-
-
 def _panel(request, question: Question) -> HttpResponse:
     if not request.htmx:
-        return redirect(_same_site(request, request.POST.get("next")) or reverse("bank:question", args=[question.id]))
+        return redirect(
+            same_site_path(request, request.POST.get("next")) or reverse("bank:question", args=[question.id])
+        )
     context = selectors.question_panel(request.user, question)
     return render(request, "practice/_panel.html", {"q": question, **context})
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def settings_view(request: HttpRequest):
     prefs = services.settings_for(request.user)
     form = PracticeSettingsForm(request.POST or None, instance=prefs)
@@ -308,6 +303,6 @@ def settings_view(request: HttpRequest):
 
 
 @login_required
-@require_GET
+@require_safe
 def stats(request: HttpRequest):
     return render(request, "practice/stats.html", selectors.stats(request.user, timezone.now()))
