@@ -113,3 +113,21 @@ def test_signup_follows_a_next_on_this_site(client):
     data = {"username": "newcomer", "password1": "a-long-password-1", "password2": "a-long-password-1"}
     response = client.post(reverse("signup"), {**data, "next": "/questions/x/"})
     assert response.status_code == 302 and response["Location"] == "/questions/x/"
+
+
+@pytest.mark.parametrize("url", ["admin:auth_group_add", "admin:auth_user_change"])
+def test_admin_many_to_many_ids_beyond_64_bits_are_a_form_error(client, url):
+    admin = make_user("root")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client.force_login(admin)
+    args = [admin.pk] if url.endswith("change") else []
+    data = {
+        "name": "g",
+        "username": "root",
+        "permissions": [HUGE_ID],
+        "groups": [HUGE_ID],
+        "user_permissions": [HUGE_ID],
+    }
+    response = client.post(reverse(url, args=args), data)
+    assert response.status_code == 200 and "errorlist" in response.content.decode()

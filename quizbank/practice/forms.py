@@ -2,27 +2,12 @@ from zoneinfo import available_timezones
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from quizbank.bank.fields import IdsField
 from quizbank.bank.models import Difficulty, QuestionSet, Tag
 from quizbank.practice import scheduling
 from quizbank.practice.models import Deck, PracticeSettings
-
-
-class IdsField(forms.ModelMultipleChoiceField):
-    """Refuses ids the database column cannot hold (SQLite raises OverflowError beyond 64 bits)."""
-
-    def _check_values(self, value):
-        pk = self.queryset.model._meta.pk
-        for item in value:
-            try:
-                pk.clean(item, None)
-            except ValidationError as exc:
-                raise ValidationError(
-                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": item}
-                ) from exc
-        return super()._check_values(value)
 
 
 class DeckForm(forms.ModelForm):
