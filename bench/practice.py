@@ -1,4 +1,4 @@
-"""Benchmark of practice: "next card" and "rate" through a real server (gunicorn, 2 workers),
+"""Benchmark of practice: "next card" and "rate" through a real server (gunicorn, 2 gthread workers),
 with a minimal Django view measured in the same run as the ceiling.
 
     .venv/bin/python bench/practice.py [--seconds 20] [--clients 4]
@@ -194,14 +194,10 @@ def main() -> None:
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
-            "quizbank.wsgi",
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),  # what scripts/serve runs: 2 gthread workers, --preload
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--preload",
-            "--log-level",
-            "warning",
         ],
         env=env,
         cwd=str(ROOT),
@@ -219,7 +215,7 @@ def main() -> None:
         # compared with the minimal view under the same number of clients.
         report = {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-            "server": "gunicorn, 2 sync workers, --preload, SQLite (WAL)",
+            "server": "gunicorn, 2 gthread workers x 4 threads, --preload, SQLite (WAL)",
             "seconds_per_run": args.seconds,
             "minimal_view_1_client": run_clients(port, users["many"], args.seconds, 1, "minimal"),
             "one_user_10k_cards_1_client": run_clients(port, users["solo"], args.seconds, 1, "practice"),

@@ -109,6 +109,8 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 # Serve static/ straight from the finders unless `collectstatic` was run (production).
 WHITENOISE_USE_FINDERS = not env_bool("QUIZBANK_PRODUCTION", False)
+# Files browsers ask for at the site root (/favicon.ico).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 QUIZBANK_CONTENT_DIR = Path(env_str("QUIZBANK_CONTENT_DIR", str(BASE_DIR / "content")))
 QUIZBANK_INDEX_DIR = Path(env_str("QUIZBANK_INDEX_DIR", str(VAR_DIR / "index")))

@@ -151,9 +151,11 @@ def test_check_warns_about_generic_aliases_with_file_and_line_and_load_stores_sh
     for i in range(1, 11):
         questions.append(
             f"## 问题 {i}？ {{#g-{i}}}\ndifficulty: easy\n\n### 回答重点\n\n第 {i} 题的答案，提到了通用词和专有词{i}号。\n\n"
-            f"### 关键点\n\n- 要点 {{aliases=\"通用词|专有词{i}号\"}}\n- 另一点\n- 第三点\n"
+            f'### 关键点\n\n- 要点 {{aliases="通用词|专有词{i}号"}}\n- 另一点\n- 第三点\n'
         )
-    path = write_set(content_dir, "g.md", "---\nslug: g\ntitle: G\ndescription: d\norder: 1\n---\n\n" + "\n".join(questions))
+    path = write_set(
+        content_dir, "g.md", "---\nslug: g\ntitle: G\ndescription: d\norder: 1\n---\n\n" + "\n".join(questions)
+    )
     summary = load(content_dir, check=True)
     lines = [n for n, text in enumerate(path.read_text().split("\n"), 1) if 'aliases="通用词' in text]
     assert [w.split(": ", 1)[0].rsplit(":", 1)[1] for w in summary.warnings] == [str(n) for n in lines]
@@ -164,3 +166,29 @@ def test_check_warns_about_generic_aliases_with_file_and_line_and_load_stores_sh
     assert shares["通用词"] == 1.0 and shares["专有词1号"] == 0.0
     out = run_command("load_questions", str(content_dir), "--check")
     assert "检查通过" in out
+
+
+def test_check_fails_on_math_left_unrendered_with_file_and_line(content_dir):
+    text = sample_text().replace("### 回答重点\n\n", "### 回答重点\n\n公式 $$ 没有闭合。\n\n", 1)
+    write_set(content_dir, "math.md", text)
+    with pytest.raises(ContentErrors) as exc:
+        load(content_dir, check=True)
+    line = text.splitlines().index("公式 $$ 没有闭合。") + 1
+    assert any(f"math.md:{line}: 回答重点 里的数学公式没有渲染，留下了 $$" in str(e) for e in exc.value.errors)
+
+
+def test_check_fails_on_an_attribute_block_it_cannot_parse(content_dir, capsys):
+    text = sample_text().replace('{aliases="点积|dot product"}', '{aliases="点积|dot product" bogus}')
+    write_set(content_dir, "attrs.md", text)
+    with pytest.raises(CommandError):
+        call_command("load_questions", "--check", str(content_dir))
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "bogus" in t)
+    assert f"attrs.md:{line}: 关键点属性没有解析" in capsys.readouterr().err
+
+
+def test_display_math_right_after_text_loads_rendered(content_dir):
+    text = sample_text().replace("### 回答重点\n\n", "### 回答重点\n\n按公式：\n$$\nx_{i}^2\n$$\n其余照旧。\n\n", 1)
+    write_set(content_dir, "math.md", text)
+    load(content_dir)
+    html = Question.objects.get(id="sample-self-attention").answer_html
+    assert '<span class="arithmatex">\\[' in html and "$$" not in html

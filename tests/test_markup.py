@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from quizbank.bank.markup import ContentErrors, format_set, numeric_matches, parse_set
+from quizbank.bank.rendering import render_markdown, stray_math
 from tests.helpers import sample_text
 
 HEAD = "---\nslug: t\ntitle: T\ndescription: d\norder: 1\n---\n\n"
@@ -142,3 +143,50 @@ def test_all_errors_are_reported_not_just_the_first():
 )
 def test_numeric_tolerance(given, answer, tolerance, ok):
     assert numeric_matches(Decimal(given), Decimal(answer), tolerance) is ok
+
+
+def test_a_key_point_alias_may_contain_braces():
+    text = HEAD + GOOD_Q.replace("- 要点\n", '- 相对位置偏置 {weight=2 aliases="R_{n-m}|b_{i-j}|相对位置"}\n')
+    (point,) = parse_set(text, "t.md").questions[0].key_points
+    assert point.text == "相对位置偏置"
+    assert point.weight == 2 and point.aliases == ("R_{n-m}", "b_{i-j}", "相对位置")
+
+
+def test_braces_in_the_text_of_a_key_point_are_text():
+    text = HEAD + GOOD_Q.replace("- 要点\n", "- 偏置 $R_{n-m}$ 只看距离\n")
+    (point,) = parse_set(text, "t.md").questions[0].key_points
+    assert point.text == "偏置 $R_{n-m}$ 只看距离" and point.weight == 1
+
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        '- p {weight=2 aliases="a" bogus}',
+        '- p {weight=2 aliases="a"} 后面还有字',
+        '- p {aliases="a|b}',
+        "- p { weight = 2 }",
+    ],
+)
+def test_an_attribute_block_that_is_not_understood_is_an_error(point):
+    text = HEAD + GOOD_Q.replace("- 要点", point)
+    assert any("content/t.md:17: 关键点属性" in e for e in errors_of(text)), errors_of(text)
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "第一行文字：\n$$\nx_{t}^2\n$$\n后面的文字",
+        "1. **AdamW**：衰减单独做：\n$$\n\\theta_t=\\theta_{t-1}\n$$\n每个参数同比例收缩。\n2. 第二项",
+        "段落\n\n$$\nx^2\n$$\n\n下一段",
+    ],
+    ids=["after-a-line", "in-a-list-item", "own-paragraph"],
+)
+def test_display_math_is_rendered_wherever_it_starts(markdown):
+    html = render_markdown(markdown)
+    assert stray_math(html) is None, html
+    assert html.count('class="arithmatex"') == 1 and "\\[" in html and "<em>" not in html
+
+
+def test_math_left_as_text_is_found():
+    assert stray_math(render_markdown("价格 $$ 没有闭合")) == "$$"
+    assert stray_math(render_markdown("`$$` 在代码里和 $5 美元不算")) is None

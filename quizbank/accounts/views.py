@@ -2,22 +2,20 @@ from django.contrib.auth import login
 from django.contrib.auth.forms import UserCreationForm
 from django.http import HttpRequest
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from quizbank.practice.services import create_starter_deck
+from quizbank.redirects import same_site_path
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def signup(request: HttpRequest):
     form = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         create_starter_deck(user=user)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        target = request.POST.get("next", "")
-        safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
-        return redirect(target if safe and target else "practice:dashboard")
+        return redirect(same_site_path(request, request.POST.get("next")) or "practice:dashboard")
     return render(
         request,
         "registration/signup.html",

@@ -18,6 +18,7 @@ from django.utils import timezone
 from quizbank.bank import search
 from quizbank.bank.glossary import load_glossary
 from quizbank.bank.markup import (
+    SECTIONS,
     ContentError,
     ContentErrors,
     KeyPoint,
@@ -29,7 +30,7 @@ from quizbank.bank.markup import (
     parse_set,
 )
 from quizbank.bank.models import Question, QuestionRevision, QuestionSet, Tag
-from quizbank.bank.rendering import render_questions
+from quizbank.bank.rendering import render_questions, stray_math
 from quizbank.bank.rubric import alias_shares, generic_alias_warnings
 from quizbank.bank.vocabulary import GLOSSARY_DIR
 
@@ -135,6 +136,8 @@ def load_questions(
     summary = LoadSummary(files_skipped=len(skipped), checked_only=check)
     summary.warnings = [str(w) for _, data in parsed for w in generic_alias_warnings(data)]
     if check:
+        if errors := _rendering_errors(parsed):
+            raise ContentErrors(errors)
         _count_parsed(summary, [data for _, data in parsed])
         return summary
     with transaction.atomic():
@@ -145,6 +148,28 @@ def load_questions(
         _update_index(changed_ids, retired_ids)
         summary.index_seconds = (timezone.now() - started).total_seconds()
     return summary
+
+
+def _rendering_errors(parsed) -> list[ContentError]:
+    """Math delimiters the renderer left as text (KaTeX would show them raw), with file and line."""
+    questions = [(f, q) for f, data in parsed for q in data.questions]
+    errors = []
+    for (f, q), html in zip(questions, render_questions([q for _, q in questions]), strict=True):
+        for name, value in html.items():
+            delimiter = stray_math("\n".join(value) if isinstance(value, list) else value)
+            if delimiter:
+                section = SECTIONS.get(name.removesuffix("_html"), ("正文",))[0]
+                message = f"{section} 里的数学公式没有渲染，留下了 {delimiter}（公式写成 $…$，或单独成行的 $$…$$）"
+                errors.append(ContentError(f.display, _line_of(f.text, q.line, delimiter), message))
+    return errors
+
+
+def _line_of(text: str, start: int, needle: str) -> int:
+    """The first line from `start` on that contains `needle` (else `start`)."""
+    for number, line in enumerate(text.splitlines()[start - 1 :], start):
+        if needle in line:
+            return number
+    return start
 
 
 def _read(path: Path) -> _File:

@@ -18,7 +18,12 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 QUESTION_RE = re.compile(r"^##\s+(?P<title>.*?)\s*(?:\{\s*#(?P<id>[^}\s]*)\s*\})?\s*$")
 SECTION_RE = re.compile(r"^###\s+(?P<name>.+?)\s*$")
 FENCE_RE = re.compile(r"^\s*(```+|~~~+)")
-KEY_POINT_ATTRS_RE = re.compile(r"\s*\{(?P<attrs>[^{}]*)\}\s*$")
+# The attribute block ending a key point: key=value pairs, a quoted value may hold braces (R_{n-m}).
+KEY_POINT_ATTRS_RE = re.compile(
+    r'\s*\{(?P<attrs>\s*[a-z_]+=(?:"[^"]*"|[^\s"{}]*)(?:\s+[a-z_]+=(?:"[^"]*"|[^\s"{}]*))*\s*)\}\s*$'
+)
+# Anything still looking like an attribute block after parsing was not understood.
+UNPARSED_ATTRS_RE = re.compile(r"(?<!\\)\{\s*[a-z_]+\s*=")
 ATTR_RE = re.compile(r'\s*(?P<key>[a-z_]+)=(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s"]+))')
 TASK_RE = re.compile(r"^\[(?P<mark>[ xX])\]\s+(?P<text>.+)$")
 
@@ -400,6 +405,9 @@ class _Parser:
             if consumed != len(raw.rstrip()):
                 self.error(n, f'关键点属性写法不对：{{{raw}}}（例如 {{weight=2 aliases="低秩|low-rank"}}）')
                 return None
+        if UNPARSED_ATTRS_RE.search(item):
+            self.error(n, f'关键点属性没有解析：{item[:60]}（写在行尾，例如 {{weight=2 aliases="低秩|low-rank"}}）')
+            return None
         if not item:
             self.error(n, "关键点为空")
             return None

@@ -8,9 +8,13 @@ import os
 import re
 import threading
 from html import escape as html_escape
+from xml.etree import ElementTree
 
 import markdown
 import nh3
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.util import AtomicString
 
 ALLOWED_TAGS = {
     "a",
@@ -68,6 +72,30 @@ _PARAGRAPH_RE = re.compile(r"^<p>(.*)</p>$", re.S)
 _MARKUP_RE = re.compile(r"[*_`\[\]$<>&\\~|!#]|^\s*(?:[-+]|\d+[.)])\s")
 
 _local = threading.local()
+# Math left in the HTML outside the elements arithmatex made and outside code: not rendered.
+_MATH_ELEMENT_RE = re.compile(r'<(span|div) class="arithmatex">.*?</\1>|<pre.*?</pre>|<code.*?</code>', re.S)
+_STRAY_MATH_RE = re.compile(r"\$\$|\\\[|\\\]|\\\(|\\\)")
+
+
+class _DisplayMathInParagraph(InlineProcessor):
+    """`$$…$$` inside a paragraph or a list item (right after a line of text): arithmatex only
+    sees display math that starts a block of its own, so the delimiters would be left as text."""
+
+    def handleMatch(self, m, data):
+        element = ElementTree.Element("span", {"class": "arithmatex"})
+        element.text = AtomicString(f"\\[{m.group(1)}\\]")
+        return element, m.start(0), m.end(0)
+
+
+class _DisplayMathExtension(Extension):
+    def extendMarkdown(self, md):
+        md.inlinePatterns.register(_DisplayMathInParagraph(r"(?s)\$\$(.+?)\$\$", md), "display-math-inline", 189.95)
+
+
+def stray_math(html: str) -> str | None:
+    """The first math delimiter left in rendered HTML (so not rendered by KaTeX), if any."""
+    match = _STRAY_MATH_RE.search(_MATH_ELEMENT_RE.sub("", html))
+    return match.group(0) if match else None
 
 
 def _markdown() -> markdown.Markdown:
@@ -82,6 +110,7 @@ def _markdown() -> markdown.Markdown:
                 "codehilite",
                 "tables",
                 "sane_lists",
+                _DisplayMathExtension(),
             ],
             extension_configs={
                 "pymdownx.arithmatex": {"generic": True},

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from quizbank.bank import selectors
@@ -12,12 +12,12 @@ from quizbank.htmx import wants_partial
 from quizbank.practice import selectors as practice_selectors
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest):
     return render(request, "bank/home.html", {"topics": selectors.topics_with_counts()})
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def topic(request: HttpRequest, slug: str):
     question_set = get_object_or_404(QuestionSet.objects.active(), slug=slug)
@@ -36,7 +36,7 @@ def topic(request: HttpRequest, slug: str):
     return render(request, template, context)
 
 
-@require_GET
+@require_safe
 def question(request: HttpRequest, question_id: str):
     q = get_object_or_404(Question.objects.select_related("question_set").prefetch_related("tags"), id=question_id)
     previous, following = selectors.neighbours(q)
@@ -44,7 +44,7 @@ def question(request: HttpRequest, question_id: str):
     return render(request, "bank/question.html", context)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def search(request: HttpRequest):
     form = SearchForm(request.GET)

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from quizbank.bank import selectors as bank_selectors
+from quizbank.bank.fields import IdsField
 from quizbank.bank.models import Difficulty, QuestionSet
 from quizbank.practice import scheduling
 from quizbank.practice.models import Deck, PracticeSettings
@@ -18,6 +19,7 @@ class DeckForm(forms.ModelForm):
     class Meta:
         model = Deck
         fields = ["name", "topics", "tags", "difficulties", "starred_only", "mode"]
+        field_classes = {"topics": IdsField, "tags": IdsField}
         widgets = {"topics": forms.CheckboxSelectMultiple, "tags": forms.SelectMultiple(attrs={"size": 8})}
 
     def __init__(self, *args, **kwargs):
@@ -60,7 +62,9 @@ class PracticeSettingsForm(forms.ModelForm):
             if not scheduling.parse_steps(value):
                 raise ValueError("empty")
         except ValueError as exc:
-            raise forms.ValidationError(_("写成用空格分隔的时长，例如 1m 10m（单位 s、m、h、d）")) from exc
+            raise forms.ValidationError(
+                _("写成用空格分隔的时长，例如 1m 10m（单位 s、m、h、d），每步在 1 分钟到 365 天之间")
+            ) from exc
         return value
 
     def clean_time_zone(self):

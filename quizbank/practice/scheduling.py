@@ -19,6 +19,8 @@ LEECH_LAPSES = 8
 MATURE_DAYS = 21
 STEP_RE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 STEP_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+STEP_MIN = timedelta(minutes=1)
+STEP_MAX = timedelta(days=365)  # fsrs adds steps to datetimes: far beyond this they overflow
 
 
 @dataclass(frozen=True)
@@ -30,14 +32,27 @@ class SchedulerSettings:
 
 
 def parse_steps(text: str) -> tuple[timedelta, ...]:
-    """'1m 10m' -> (1 minute, 10 minutes). Raises ValueError on anything else."""
+    """'1m 10m' -> (1 minute, 10 minutes). Raises ValueError on anything else, or on a step
+    shorter than STEP_MIN or longer than STEP_MAX."""
     steps = []
     for part in text.split():
         match = STEP_RE.match(part)
         if not match:
             raise ValueError(f"invalid step {part!r}: use numbers with s, m, h or d, e.g. '1m 10m'")
-        steps.append(timedelta(seconds=float(match.group(1)) * STEP_UNITS[match.group(2)]))
+        seconds = float(match.group(1)) * STEP_UNITS[match.group(2)]
+        if not STEP_MIN.total_seconds() <= seconds <= STEP_MAX.total_seconds():
+            raise ValueError(f"step {part!r} out of range: from 1m to 365d")
+        steps.append(timedelta(seconds=seconds))
     return tuple(steps)
+
+
+def steps_or_default(text: str, default: str) -> tuple[timedelta, ...]:
+    """The steps of `text`, or of `default` when `text` is not valid (a row saved before the
+    bounds existed must not break every review)."""
+    try:
+        return parse_steps(text) or parse_steps(default)
+    except ValueError:
+        return parse_steps(default)
 
 
 def scheduler(settings: SchedulerSettings) -> fsrs.Scheduler:
@@ -45,8 +60,8 @@ def scheduler(settings: SchedulerSettings) -> fsrs.Scheduler:
     kwargs = {} if settings.parameters is None else {"parameters": settings.parameters}
     return fsrs.Scheduler(
         desired_retention=settings.desired_retention,
-        learning_steps=parse_steps(settings.learning_steps),
-        relearning_steps=parse_steps(settings.relearning_steps),
+        learning_steps=steps_or_default(settings.learning_steps, SchedulerSettings.learning_steps),
+        relearning_steps=steps_or_default(settings.relearning_steps, SchedulerSettings.relearning_steps),
         enable_fuzzing=False,
         **kwargs,
     )

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
@@ -22,6 +22,7 @@ from quizbank.practice import selectors, services
 from quizbank.practice.forms import AnswerForm, DeckForm, NoteForm, PracticeSettingsForm, RateForm, UndoForm
 from quizbank.practice.models import Attempt, Card, Deck
 from quizbank.practice.numeric import NumberError
+from quizbank.redirects import same_site_path
 
 SESSION_KEY = "practice_session"
 WRONG_ATTEMPT = gettext_lazy("这次评分附带的回答不是你对这张卡的回答（或已经评过分），没有记下。")
@@ -59,13 +60,13 @@ def _shown_for(request, question: Question, token: str | None = None) -> service
 
 
 @login_required
-@require_GET
+@require_safe
 def dashboard(request: HttpRequest):
     return render(request, "practice/dashboard.html", selectors.dashboard(request.user, timezone.now()))
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def deck_edit(request: HttpRequest, deck_id: int | None = None):
     deck = _deck(request, deck_id) if deck_id else Deck(user=request.user)
     form = DeckForm(request.POST or None, instance=deck)
@@ -88,7 +89,7 @@ def deck_delete(request: HttpRequest, deck_id: int):
 
 
 @login_required
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def study(request: HttpRequest, deck_id: int):
     deck = _deck(request, deck_id)
@@ -107,7 +108,7 @@ def study(request: HttpRequest, deck_id: int):
 
 
 @login_required
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def reveal(request: HttpRequest, deck_id: int):
     deck = _deck(request, deck_id)
@@ -245,7 +246,7 @@ def card_action(request: HttpRequest, deck_id: str, question_id: str, action: st
 
 
 @login_required
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def attempt_grade(request: HttpRequest, attempt_id: int):
     """The grade of a typed answer; polled by the card until it is graded or failed."""
@@ -306,13 +307,15 @@ def note(request: HttpRequest, question_id: str):
 
 def _panel(request, question: Question) -> HttpResponse:
     if not request.htmx:
-        return redirect(request.POST.get("next") or reverse("bank:question", args=[question.id]))
+        return redirect(
+            same_site_path(request, request.POST.get("next")) or reverse("bank:question", args=[question.id])
+        )
     context = selectors.question_panel(request.user, question)
     return render(request, "practice/_panel.html", {"q": question, **context})
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def settings_view(request: HttpRequest):
     prefs = services.settings_for(request.user)
     form = PracticeSettingsForm(request.POST or None, instance=prefs)
@@ -325,6 +328,6 @@ def settings_view(request: HttpRequest):
 
 
 @login_required
-@require_GET
+@require_safe
 def stats(request: HttpRequest):
     return render(request, "practice/stats.html", selectors.stats(request.user, timezone.now()))
