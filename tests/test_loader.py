@@ -31,6 +31,20 @@ def test_it_skips_files_whose_hash_is_unchanged(content_dir):
     assert (summary.created, summary.updated, summary.unchanged) == (0, 0, 3)
 
 
+def test_a_renderer_change_renders_unchanged_questions_again_without_a_new_version(content_dir, monkeypatch):
+    write_set(content_dir, "sample.md", sample_text())
+    load(content_dir)
+    sample = Question.objects.filter(question_set__slug="sample")
+    sample.update(answer_html="<p>rendered by an older renderer</p>")
+    assert load(content_dir).files_skipped == 1  # same file, same renderer: nothing to do
+    monkeypatch.setattr("quizbank.bank.loader.RENDERER_VERSION", "next")
+    summary = load(content_dir)
+    assert (summary.files_skipped, summary.created, summary.updated, summary.unchanged) == (0, 0, 0, 3)
+    for q in sample:
+        assert "older renderer" not in q.answer_html and q.answer_html.startswith("<")
+        assert q.version == 1 and q.revisions.count() == 1
+
+
 def test_an_edit_updates_the_question_and_keeps_a_revision(content_dir):
     path = write_set(content_dir, "sample.md", sample_text())
     load(content_dir)

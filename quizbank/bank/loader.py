@@ -30,7 +30,7 @@ from quizbank.bank.markup import (
     parse_set,
 )
 from quizbank.bank.models import Question, QuestionRevision, QuestionSet, Tag
-from quizbank.bank.rendering import render_questions, stray_math
+from quizbank.bank.rendering import RENDERER_VERSION, render_questions, stray_math
 from quizbank.bank.rubric import alias_shares, generic_alias_warnings
 from quizbank.bank.vocabulary import GLOSSARY_DIR
 
@@ -180,7 +180,8 @@ def _read(path: Path) -> _File:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ContentErrors([ContentError(display, line, "文件不是 UTF-8 编码")]) from exc
-    return _File(path, display, text, hashlib.sha256(raw).hexdigest())
+    # the renderer's version is part of the digest: a renderer change re-reads (and re-renders) the file
+    return _File(path, display, text, hashlib.sha256(RENDERER_VERSION.encode() + b"\0" + raw).hexdigest())
 
 
 def _cross_file_errors(parsed, skipped) -> list[ContentError]:
@@ -221,18 +222,18 @@ def _write(parsed, skipped, directories: list[Path], summary: LoadSummary) -> tu
 
     existing = Question.objects.in_bulk(list(incoming))
     tag_ids = _tag_ids({t for _, _, q in incoming.values() for t in q.tags})
-    new_rows, changed_rows, moved_rows, revisions, changed_ids, tag_links = [], [], [], [], [], []
+    new_rows, changed_rows, rerendered_rows, revisions, changed_ids, tag_links = [], [], [], [], [], []
     to_render: list[tuple[Question, QuestionData]] = []
     for q_id, (qs, position, data) in incoming.items():
         source = format_question(data)
         digest = hashlib.sha256(source.encode()).hexdigest()
         row = existing.get(q_id)
         if row is not None and row.content_hash == digest and row.retired_at is None:
+            # same text: no new version, but rendered again (the file changed or the renderer did)
             summary.unchanged += 1
-            if row.position != position or row.question_set_id != qs.id:
-                row.position, row.question_set = position, qs
-                moved_rows.append(row)
-                changed_ids.append(q_id)
+            row.position, row.question_set = position, qs
+            to_render.append((row, data))
+            rerendered_rows.append(row)
             continue
         new_version = row is None or row.content_hash != digest
         if row is None:
@@ -260,8 +261,9 @@ def _write(parsed, skipped, directories: list[Path], summary: LoadSummary) -> tu
     Question.objects.bulk_create(new_rows, batch_size=500)
     if changed_rows:
         Question.objects.bulk_update(changed_rows, _CONTENT_FIELDS, batch_size=500)
-    if moved_rows:
-        Question.objects.bulk_update(moved_rows, ["position", "question_set"], batch_size=500)
+    if rerendered_rows:
+        Question.objects.bulk_update(rerendered_rows, ["position", "question_set", *_HTML_FIELDS], batch_size=500)
+        changed_ids.extend(row.id for row in rerendered_rows)
     existing_revisions = set(
         QuestionRevision.objects.filter(question_id__in=[r.question_id for r in revisions]).values_list(
             "question_id", "version"
@@ -304,6 +306,9 @@ _CONTENT_FIELDS = [
     "content_hash",
     "retired_at",
 ]
+
+
+_HTML_FIELDS = [name for name in _CONTENT_FIELDS if name.endswith("_html")] + ["options"]
 
 
 def _fill(row: Question, data: QuestionData, qs: QuestionSet, position: int, digest: str) -> None:

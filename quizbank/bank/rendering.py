@@ -166,6 +166,9 @@ def render_question(q) -> dict:
 
 
 PARALLEL_THRESHOLD = 400
+# Bump when the same Markdown renders differently (a fixed math rule, a new sanitiser setting):
+# the loader then re-reads every file and re-renders its questions, without a new version.
+RENDERER_VERSION = "2"
 
 
 def render_questions(questions: list) -> list[dict]:
