@@ -140,9 +140,10 @@ def _typed_deck_on_one_question(question_id: str):
     return deck
 
 
-def _log_in(page, live_server):
+def log_in(page, live_server, username: str) -> None:
+    """Sign in through the login form (users from practice_factories share one password)."""
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "typist")
+    page.fill("#id_username", username)
     page.fill("#id_password", "a-long-password-1")
     page.press("#id_password", "Enter")
     page.wait_for_url("**/practice/")
@@ -160,7 +161,7 @@ def test_a_typed_answer_gets_an_honest_grade_and_a_suggestion_only_when_sure(
     live_server, bundled_db, page, answer, notice, suggested
 ):
     deck = _typed_deck_on_one_question("transformer-attention-scaling-sqrt-dk")
-    _log_in(page, live_server)
+    log_in(page, live_server, "typist")
     page.goto(f"{live_server.url}/practice/decks/{deck.pk}/")
     page.locator("#answer-text").fill(answer)
     page.keyboard.press("Control+Enter")

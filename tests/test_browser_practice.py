@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tests.test_browser import ARGS, CHROMIUM, playwright_api
+from tests.test_browser import ARGS, CHROMIUM, log_in, playwright_api
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 QUESTION = "transformer-attention-scaling-sqrt-dk"
@@ -40,14 +40,6 @@ def _learner(mode: str, *, only_question: bool = False):
     return deck
 
 
-def _log_in(page, live_server):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "learner")
-    page.fill("#id_password", "a-long-password-1")
-    page.press("#id_password", "Enter")
-    page.wait_for_url("**/practice/")
-
-
 def _token(page) -> str:
     return page.locator("#card input[name=token]").first.get_attribute("value")
 
@@ -57,7 +49,7 @@ def test_a_stale_second_tab_gets_a_409_and_offers_the_current_card(live_server, 
 
     deck = _learner("recall")
     first = context.new_page()
-    _log_in(first, live_server)
+    log_in(first, live_server, "learner")
     study = f"{live_server.url}/practice/decks/{deck.pk}/"
     first.goto(study)
     second = context.new_page()
@@ -92,7 +84,7 @@ def test_a_reload_after_grading_shows_the_answer_its_grade_and_the_ratings(live_
 
     deck = _learner("typed", only_question=True)
     page = context.new_page()
-    _log_in(page, live_server)
+    log_in(page, live_server, "learner")
     page.goto(f"{live_server.url}/practice/decks/{deck.pk}/")
     assert page.locator(".card-face").get_attribute("data-question") == QUESTION
     answer = "点积的方差随维度线性增大，softmax 进入饱和区，梯度很小；除以根号 d_k 让方差回到 1。"
