@@ -152,6 +152,8 @@ if CELERY_BROKER_URL == "filesystem://":
     _queue = VAR_DIR / "celery" / "queue"
     _queue.mkdir(parents=True, exist_ok=True)
     # measured: ~1 s enqueue-to-start at the default polling, ~50 ms at 0.05 s
+    # kombu's filesystem transport, writing each message whole before a worker can see it
+    CELERY_BROKER_TRANSPORT = "quizbank.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue),
         "data_folder_out": str(_queue),

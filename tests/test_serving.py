@@ -138,3 +138,46 @@ def test_stopping_serve_stops_web_worker_and_beat(env, sig):
         if serve.poll() is None:
             for pid in descendants(serve.pid) | {serve.pid}:
                 os.kill(pid, signal.SIGKILL)
+
+
+def celery_main(serve_pid: int) -> int | None:
+    """The Celery worker's main process: the direct child of scripts/serve that runs celery."""
+    for task in Path(f"/proc/{serve_pid}/task").glob("*"):
+        for child in (task / "children").read_text().split():
+            try:
+                if b"celery" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    return int(child)
+            except OSError:
+                continue
+    return None
+
+
+def test_a_worker_that_dies_is_started_again_and_the_site_stays_up(env):
+    port = int(env["PORT"])
+    serve = subprocess.Popen(
+        [str(ROOT / "scripts/serve")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        wait_for_port(port, serve)
+        for _ in range(600):
+            first = celery_main(serve.pid)
+            if first:
+                break
+            time.sleep(0.1)
+        assert first
+        os.kill(first, signal.SIGKILL)  # as a crash would end it
+        for _ in range(600):
+            second = celery_main(serve.pid)
+            if second and second != first:
+                break
+            time.sleep(0.1)
+        assert second and second != first and alive(second)
+        assert serve.poll() is None and get(port, "/favicon.ico").startswith(b"HTTP/1.1 200")
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        try:
+            serve.wait(timeout=120)
+        finally:
+            for pid in descendants(serve.pid) if serve.poll() is None else ():
+                os.kill(pid, signal.SIGKILL)
+    assert b"starting it again" in serve.stderr.read()
