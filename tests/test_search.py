@@ -2,6 +2,7 @@
 index is rebuilt; the command line."""
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -80,6 +81,19 @@ def test_a_misspelt_english_word_gets_the_closest_known_word(bundled):
     assert search.suggestion("transfomer") == "transformer"
     assert search.suggestion("Attension 机制") == "attention 机制"
     assert search.suggestion("transformer") == "" and search.suggestion("注意力") == ""
+
+
+def test_tex_command_names_are_not_indexed_or_suggested(client, bundled):
+    for command in ("lvert", "mathrm", "operatorname", "tfrac"):
+        assert search.search(command)[1] == 0, command
+    assert search.suggestion("alert") != "lvert"
+
+
+def test_full_width_letters_search_like_half_width(client, bundled):
+    def ids(q):
+        return re.findall(r'href="/questions/([^/"]+)/', client.get(reverse("bank:search"), {"q": q}).content.decode())
+
+    assert ids("ｌｏｒａ 的秩怎么选") == ids("lora 的秩怎么选") and ids("lora 的秩怎么选")
 
 
 def test_a_misspelt_query_shows_the_results_of_its_correction(client, bundled):

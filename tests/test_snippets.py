@@ -23,10 +23,17 @@ def test_a_step_made_of_formulas_leaves_no_holes():
         (r"\text{KV 字节数} = 2 \times L \times n_{\text{kv\_heads}}", "KV 字节数 = 2 × L × n_kv_heads"),
         (r"\sum_{i} \frac{1}{k + r_i(d)}", "Σ_i 1/(k + r_i(d))"),
         (r"31500 / 131072 \approx 24\%", "31500 / 131072 ≈ 24%"),
+        (r"\lvert x \rvert_2", "| x |_2"),
     ],
 )
 def test_tex_reads_as_plain_text(tex, text):
     assert tex_to_text(tex) == text
+
+
+def test_a_label_with_a_note_in_brackets_is_dropped_too():
+    assert plain_text("**分**（按时间线）：1. 2021 年 LoRA") == "1. 2021 年 LoRA"
+    assert plain_text("分（混合精度 Adam，K=12）： 阶段一") == "阶段一"
+    assert plain_text("分布式训练：数据并行") == "分布式训练：数据并行"
 
 
 def test_structure_labels_are_dropped():

@@ -34,6 +34,7 @@ from quizbank.bank.analysis import (
     title_overlap,
     weighted_terms,
 )
+from quizbank.bank.snippets import formulas_as_text
 
 __all__ = ["normalize", "terms", "search", "query_terms", "suggestion"]
 logger = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ BROAD_SHARE = 0.5
 BROAD_LIMIT = 20
 RELEVANCE_FLOOR = 0.2
 # Bump when the analyser changes: an index built by an older one is rebuilt when opened.
-ANALYZER_VERSION = 2
+ANALYZER_VERSION = 3  # 3: formulas indexed as text (no TeX command names)
 _init_lock = threading.Lock()
 
 
@@ -124,7 +125,7 @@ def document(question) -> dict:
         "difficulty": question.difficulty,
         "title": f"{question.title}\n{tags}",
         "title_text": question.title,
-        "body": "\n".join([points, question.body_md, question.answer_md, question.extended_md]),
+        "body": formulas_as_text("\n".join([points, question.body_md, question.answer_md, question.extended_md])),
     }
 
 

@@ -3,6 +3,7 @@ queries, whatever the number of questions."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
@@ -100,6 +101,7 @@ def search_questions(text: str, *, topic: str = "", difficulty: str = "", page: 
     """One page of search results with highlighted titles and snippets; a misspelt query is
     answered for its correction when it finds nothing itself, and a query that (nearly) every
     question matches lists only its most relevant results."""
+    text = unicodedata.normalize("NFKC", text)  # ｌｏｒａ is lora
     where = {"topic": topic, "difficulty": difficulty, "limit": max(page * per_page, search_index.BROAD_LIMIT)}
     hits, total, words = search_index.search(text, **where)
     corrected, suggestion = "", search_index.suggestion(text)

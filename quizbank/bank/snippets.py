@@ -15,7 +15,8 @@ _MATH_RE = re.compile(r"\$\$(.*?)\$\$|\$([^$\n]+)\$", re.S)
 _FENCE_RE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
 _LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 # Structure labels that say nothing about the content ("**总**：…", "**分**：").
-_LABEL_RE = re.compile(r"^(?:\*\*)?(?:总|分|一句话|回答重点)(?:\*\*)?[：:]\s*")
+# Also with a note in brackets: "**分**（按时间线）：", "分（混合精度 Adam，K=12）：".
+_LABEL_RE = re.compile(r"^(?:\*\*)?(?:总|分|一句话|回答重点)(?:\*\*)?(?:[（(][^）)\n]{0,40}[）)])?(?:\*\*)?[：:]\s*")
 _TEX_SYMBOLS = {
     "times": "×", "cdot": "·", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "ne": "≠", "neq": "≠",
     "approx": "≈", "sim": "~", "to": "→", "rightarrow": "→", "leftarrow": "←", "infty": "∞",
@@ -24,7 +25,8 @@ _TEX_SYMBOLS = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
     "eta": "η", "theta": "θ", "lambda": "λ", "mu": "μ", "sigma": "σ", "tau": "τ", "phi": "φ",
     "pi": "π", "ell": "ℓ", "rho": "ρ", "omega": "ω", "psi": "ψ", "Psi": "Ψ", "Delta": "Δ", "Sigma": "Σ",
-    "Theta": "Θ", "Omega": "Ω", "Phi": "Φ", "Lambda": "Λ",
+    "Theta": "Θ", "Omega": "Ω", "Phi": "Φ", "Lambda": "Λ", "lvert": "|", "rvert": "|", "vert": "|",
+    "lVert": "‖", "rVert": "‖", "Vert": "‖", "langle": "⟨", "rangle": "⟩",
 }  # fmt: skip
 _TEX_OPERATORS = frozenset("× · ≤ ≥ ≠ ≈ ~ → ← ∈ ± ∝ ⊙ ⊕ |".split())
 _TEX_FRAC_RE = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
@@ -56,9 +58,18 @@ def tex_to_text(tex: str) -> str:
         text = re.sub(r"([\^_])\{([^{}]*)\}", lambda m: m.group(1) + _short(m.group(2).strip()), text)
         text = _TEX_SQRT_RE.sub(lambda m: "√" + _short(m.group(1).strip()), text)
         text = _TEX_FRAC_RE.sub(lambda m: f"{_short(m.group(1).strip())}/{_short(m.group(2).strip())}", text)
+        text = re.sub(r"(?<![\\\w^_}])\{([^{}]*)\}(?!\s*\{)", r"\1", text)  # a bare group: {quant}(w)
+    text = re.sub(r"\\[dt]?frac\s*(\w)\s*(\w)", r"\1/\2", text)  # \frac1d
+    text = re.sub(r"\\[dt]?frac(?![A-Za-z])", "", text)  # what is left of a fraction reads as its parts
     text = text.replace("\\{", "{").replace("\\}", "}")
     text = _TEX_COMMAND_RE.sub(r"\1", text).replace("{", "").replace("}", "")
     return re.sub(r"\s+", " ", text).strip().replace(" ^", "^").replace(" _", "_")
+
+
+def formulas_as_text(markdown_text: str) -> str:
+    """Markdown with each $…$ / $$…$$ formula as it reads in plain text (what search indexes:
+    "softmax" and "√d_k", not "mathrm" and "lvert")."""
+    return _MATH_RE.sub(lambda m: f" {tex_to_text(m.group(1) or m.group(2))} ", markdown_text)
 
 
 def plain_text(markdown_text: str) -> str:
