@@ -74,11 +74,15 @@ def test_it_reads_numbers_with_units_and_multipliers(text, unit, expected):
 def test_a_bare_number_under_a_multiplier_unit_is_read_both_ways():
     assert values("202400000", "M（百万）") == [Decimal("202400000"), Decimal("202.4")]
     assert values("0.01603", "×10⁻³") == [Decimal("0.01603"), Decimal("16.03")]
-    assert values("0.533", "%") == [Decimal("0.533")]  # a percentage is not ambiguous
+    # a share written as a fraction (F1 = 0.533 for 53.3 %); a number above 1 is a percentage
+    assert values("0.533", "%") == [Decimal("0.533"), Decimal("53.3")]
+    assert values("53.3", "%") == [Decimal("53.3")]
 
 
 def test_it_says_how_it_read_the_answer():
-    assert read_number("202.4M", "")[0].explanation == "读作 202400000 = 202400000"
+    assert read_number("202.4M", "")[0].explanation == "读作 202400000"
+    assert read_number("1.6万", "美元")[0].explanation == "读作 16000 美元"  # no "16000 = 16000 美元"
+    assert read_number("0.533", "%")[1].explanation == "读作 0.533 = 53.3 %"
     assert read_number("202.4", "M（百万参数）")[0].explanation == "读作 202.4 M（百万参数）"
     assert read_number("2.024亿", "M（百万参数）")[0].explanation == "读作 202400000 = 202.4 M（百万参数）"
     assert read_number("48750MB", "GB")[0].explanation == "读作 48750000000 B = 48.75 GB"

@@ -162,6 +162,8 @@ def read_number(text: str, unit_text: str = "") -> tuple[Reading, ...]:
             readings = [Reading(value, _("读作 %(n)s") % {"n": _plain(value) + shown_unit})]
             if not rest and unit.pure_scale and not match.group("power"):
                 readings.append(_reading(value, value / unit.scale, shown_unit))
+            elif not rest and unit.text.strip() == "%" and abs(value) <= 1:  # 0.533 for 53.3 %
+                readings.append(_reading(value, value / unit.scale, shown_unit))
             return tuple(readings)
         else:
             factor = _factor(rest, unit)
@@ -178,5 +180,7 @@ def read_number(text: str, unit_text: str = "") -> tuple[Reading, ...]:
 
 
 def _reading(absolute: Decimal, in_unit: Decimal, shown_unit: str, base: str = "") -> Reading:
+    if absolute == in_unit and not base:  # 1.6万 美元: "读作 16000 美元", not "16000 = 16000 美元"
+        return Reading(_bounded(in_unit), _("读作 %(n)s") % {"n": _plain(in_unit) + shown_unit})
     explanation = _("读作 %(n)s") % {"n": f"{_plain(absolute)}{base} = {_plain(in_unit)}{shown_unit}"}
     return Reading(_bounded(in_unit), explanation)
