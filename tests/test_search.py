@@ -233,3 +233,14 @@ def test_only_the_results_near_the_best_are_listed_for_a_broad_query():
 def test_a_query_of_only_question_words_asks_for_a_concept(client, bundled):
     html = client.get(reverse("bank:search"), {"q": "什么是"}).content.decode()
     assert "只有常见的提问用语" in html and "没有找到相关题目" not in html
+
+
+@pytest.mark.parametrize("query", ["*", "(", "?", "🙂", "\\"])
+def test_a_query_of_only_symbols_says_there_is_nothing_to_search_for(client, bundled, query):
+    html = client.get(reverse("bank:search"), {"q": query}).content.decode()
+    assert "没有可以搜索的字词" in html and "提问用语" not in html
+
+
+def test_a_too_long_query_is_a_400_that_says_so_in_plain_words(client, bundled):
+    response = client.get(reverse("bank:search"), {"q": "注意力" * 1000})
+    assert response.status_code == 400 and "搜索词最长 200 个字" in response.content.decode()

@@ -10,7 +10,13 @@ class TopicFilterForm(forms.Form):
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label=_("搜索"), strip=True)
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label=_("搜索"),
+        strip=True,
+        error_messages={"max_length": _("搜索词最长 %(limit_value)d 个字（现在 %(show_value)d）：挑几个关键的词。")},
+    )
     topic = forms.ChoiceField(required=False, label=_("题集"))
     difficulty = forms.ChoiceField(required=False, choices=[("", _("全部难度"))] + Difficulty.choices, label=_("难度"))
     page = forms.IntegerField(required=False, min_value=1, max_value=1000)

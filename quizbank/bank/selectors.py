@@ -95,6 +95,7 @@ class SearchPage:
     broad: bool = False  # (nearly) every question matches: only the most relevant are listed
     corrected: str = ""  # the query found nothing; these results are for this spelling
     suggestion: str = ""  # a spelling the index knows better
+    wordless: bool = False  # only punctuation, symbols or emoji: nothing to search for
 
 
 def search_questions(text: str, *, topic: str = "", difficulty: str = "", page: int = 1, per_page: int = 10):
@@ -129,7 +130,8 @@ def search_questions(text: str, *, topic: str = "", difficulty: str = "", page: 
         for h in hits
         if h.id in rows
     ]
-    return SearchPage(results, total, listed, words, broad, corrected, suggestion)
+    wordless = not any(ch.isalnum() for ch in text)
+    return SearchPage(results, total, listed, words, broad, corrected, suggestion, wordless)
 
 
 _SNIPPET_SOURCES = ("answer_md", "extended_md", "body_md")  # the first that says a query word

@@ -92,7 +92,11 @@ class AnswerForm(forms.Form):
         error_messages={"max_length": _("回答最长 %(limit_value)d 个字符（现在 %(show_value)d）。")},
     )
     choice = forms.TypedMultipleChoiceField(required=False, coerce=int, choices=[(i, i) for i in range(26)])
-    number = forms.CharField(required=False, max_length=50)
+    number = forms.CharField(
+        required=False,
+        max_length=50,
+        error_messages={"max_length": _("数字答案最长 %(limit_value)d 个字符（现在 %(show_value)d）：只写数和单位。")},
+    )
     duration_ms = forms.IntegerField(required=False, min_value=0, max_value=24 * 3600 * 1000)
     pasted = forms.IntegerField(required=False, min_value=0, max_value=1_000_000)
 
