@@ -96,3 +96,14 @@ def test_a_lapse_is_forgetting_a_review_card():
     state, _ = graduate([3, 3])
     assert state["state"] == 2 and s.is_lapse(state, 1) and not s.is_lapse(state, 3)
     assert not s.is_lapse(s.new_state(1, NOW), 1)
+
+
+def test_a_better_rating_is_never_due_sooner_than_a_worse_one():
+    now = datetime(2026, 12, 3, 12, tzinfo=UTC)
+    settings = s.SchedulerSettings(learning_steps="365d 365d")
+    state = s.new_state(1, now)
+    shown = s.previews(settings, 1, state, now)
+    assert shown[1] <= shown[2] <= shown[3] <= shown[4], shown  # fsrs alone: Easy 1 day, Again 365 days
+    for rating, interval in shown.items():  # and the rating gives what its button showed
+        due = datetime.fromisoformat(s.review(settings, 1, state, rating, now)["due"])
+        assert due - now == interval

@@ -82,18 +82,29 @@ def to_card(card_id: int, state: dict) -> fsrs.Card:
     return fsrs.Card.from_dict({**state, "card_id": card_id})
 
 
-def review(settings: SchedulerSettings, card_id: int, state: dict, rating: int, now: datetime) -> dict:
-    """The card's state after a rating (1 Again, 2 Hard, 3 Good, 4 Easy) at `now` (UTC)."""
-    card, _log = scheduler(settings).review_card(to_card(card_id, state), RATINGS[rating], now.astimezone(UTC))
-    return to_state(card)
-
-
-def previews(settings: SchedulerSettings, card_id: int, state: dict, now: datetime) -> dict[int, timedelta]:
-    """For each rating, how long until the card would be due again."""
+def _outcomes(settings: SchedulerSettings, card_id: int, state: dict, now: datetime) -> dict[int, fsrs.Card]:
+    """The card after each rating, a better rating never due sooner than a worse one (as in Anki:
+    with long learning steps, "365d", fsrs would make Easy graduate at 1 day while Again waits
+    365 days)."""
     sched = scheduler(settings)
     card = to_card(card_id, state)
     now = now.astimezone(UTC)
-    return {r: sched.review_card(card, rating, now)[0].due - now for r, rating in RATINGS.items()}
+    out, latest = {}, now
+    for r, rating in sorted(RATINGS.items()):
+        after = sched.review_card(card, rating, now)[0]
+        latest = after.due = max(after.due, latest)
+        out[r] = after
+    return out
+
+
+def review(settings: SchedulerSettings, card_id: int, state: dict, rating: int, now: datetime) -> dict:
+    """The card's state after a rating (1 Again, 2 Hard, 3 Good, 4 Easy) at `now` (UTC)."""
+    return to_state(_outcomes(settings, card_id, state, now)[rating])
+
+
+def previews(settings: SchedulerSettings, card_id: int, state: dict, now: datetime) -> dict[int, timedelta]:
+    """For each rating, how long until the card would be due again (what `review` gives)."""
+    return {r: card.due - now for r, card in _outcomes(settings, card_id, state, now).items()}
 
 
 def format_interval(delta: timedelta) -> str:
