@@ -26,6 +26,7 @@ from quizbank.redirects import same_site_path
 
 SESSION_KEY = "practice_session"
 WRONG_ATTEMPT = gettext_lazy("这次评分附带的回答不是你对这张卡的回答（或已经评过分），没有记下。")
+STALE_REVEAL_MESSAGE = gettext_lazy("这张卡刚在另一个标签页里评过分了：载入当前卡片继续。")
 STALE_MESSAGE = gettext_lazy("这张卡已经评过分了（重复点击或在另一个标签页里评过），这次评分没有记下。")
 TIME_ZONE_KEY = "time_zone"
 
@@ -117,9 +118,9 @@ def reveal(request: HttpRequest, deck_id: int):
     if not services.is_token(token):
         return HttpResponse(_("缺少卡片版本（token），请重新载入本页。"), status=400)
     shown = _shown_for(request, question, token)
+    if token != services.token_for(shown.card):  # rated meanwhile (another tab): no stale buttons
+        return _stale(request, deck, STALE_REVEAL_MESSAGE)
     context = {"shown": shown, **selectors.reveal_context(request.user, shown, timezone.now())}
-    if token != services.token_for(shown.card):
-        context["message"] = STALE_MESSAGE
     return _card_view(request, deck, context)
 
 
