@@ -215,7 +215,9 @@ def main() -> None:
         # compared with the minimal view under the same number of clients.
         report = {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-            "server": "gunicorn, 2 gthread workers x 4 threads, --preload, SQLite (WAL)",
+            "server": "gunicorn (gunicorn.conf.py): gthread, {} workers x {} threads, --preload, SQLite (WAL)".format(
+                os.environ.get("WEB_CONCURRENCY", "2"), os.environ.get("WEB_THREADS", "4")
+            ),
             "seconds_per_run": args.seconds,
             "minimal_view_1_client": run_clients(port, users["many"], args.seconds, 1, "minimal"),
             "one_user_10k_cards_1_client": run_clients(port, users["solo"], args.seconds, 1, "practice"),
