@@ -543,3 +543,10 @@ def test_the_deck_form_offers_meaningful_tags_and_keeps_a_decks_own(alice):
     deck.tags.set(Tag.objects.filter(name="429"))
     labels = [label for _, label in DeckForm(instance=deck).fields["tags"].choices]
     assert "429 (1)" in labels
+
+
+def test_the_login_page_sends_someone_signed_in_on_to_practice(client, alice):
+    response = client.get(reverse("login"))
+    assert response.status_code == 302 and response["Location"] == reverse("practice:dashboard")
+    client.logout()
+    assert client.get(reverse("login")).status_code == 200
