@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 
 from quizbank.bank.models import Question, QuestionSet
 from quizbank.practice import scheduling
-from quizbank.practice.models import Card, Deck, PracticeSettings
+from quizbank.practice.models import Card, Deck, PracticeSettings, ReviewLog
 
 _counter = {"n": 0}
 
@@ -80,4 +80,20 @@ def learn(user, deck, question, now, ratings=(3, 3)):
     return result
 
 
-__all__ = ["make_user", "make_set", "make_deck", "make_review_cards", "learn", "scheduling"]
+def log_review(card: Card, rating: int, reviewed_at: datetime, *, interval_before: float) -> ReviewLog:
+    """A review log as the statistics read it (the states themselves left empty)."""
+    return ReviewLog.objects.create(
+        card=card,
+        user=card.user,
+        question=card.question,
+        rating=rating,
+        kind="review",
+        reviewed_at=reviewed_at,
+        state_before={},
+        state_after={},
+        card_before={},
+        interval_before=interval_before,
+    )
+
+
+__all__ = ["make_user", "make_set", "make_deck", "make_review_cards", "learn", "log_review", "scheduling"]

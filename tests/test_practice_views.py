@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from quizbank.bank.models import Question
 from quizbank.practice.models import Attempt, Card, Deck, QuestionNote, ReviewLog
-from tests.practice_factories import make_deck, make_review_cards, make_set, make_user
+from tests.practice_factories import log_review, make_deck, make_review_cards, make_set, make_user
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -444,18 +444,7 @@ def test_stats_show_streak_heatmap_forecast_retention_and_mastery(client, alice)
     Card.objects.filter(user=alice).update(interval_days=30)
     card = Card.objects.filter(user=alice).first()
     for days_ago, rating in ((0, 3), (1, 1), (2, 3)):
-        ReviewLog.objects.create(
-            card=card,
-            user=alice,
-            question=card.question,
-            rating=rating,
-            kind="review",
-            reviewed_at=now - timedelta(days=days_ago),
-            state_before={},
-            state_after={},
-            card_before={},
-            interval_before=30,
-        )
+        log_review(card, rating, now - timedelta(days=days_ago), interval_before=30)
     data = selectors.stats(alice, now)
     assert data["streak"] == 3
     assert data["retention_pct"] == 66.7 and data["mature_reviews"] == 3
@@ -477,18 +466,7 @@ def test_progress_moves_from_day_one_beside_mastery(client, alice):
     Card.objects.filter(question_id="s-00002").update(interval_days=2)
     learning = Card.objects.create(user=alice, question_id="s-00003", state={"state": 1, "stability": 0.4}, due=now)
     for rating in (3, 1, 3, 3):
-        ReviewLog.objects.create(
-            card=learning,
-            user=alice,
-            question=learning.question,
-            rating=rating,
-            kind="review",
-            reviewed_at=now - timedelta(days=3),
-            state_before={},
-            state_after={},
-            card_before={},
-            interval_before=2,
-        )
+        log_review(learning, rating, now - timedelta(days=3), interval_before=2)
     data = selectors.stats(alice, now)
     topic = next(t for t in data["topics"] if t.slug == "s")
     assert (topic.n, topic.seen, topic.learned, topic.mature) == (4, 3, 2, 1)

@@ -109,10 +109,12 @@ def search_questions(text: str, *, topic: str = "", difficulty: str = "", page: 
     if not total and suggestion:
         corrected, suggestion = suggestion, ""
         hits, total, words = search_index.search(corrected, **where)
-    in_scope = Question.objects.active().filter(
-        **({"question_set__slug": topic} if topic else {}), **({"difficulty": difficulty} if difficulty else {})
-    )
-    hits, broad = search_index.most_relevant(hits, total, in_scope.count()) if total else (hits, False)
+    broad = False
+    if total > search_index.BROAD_LIMIT:  # only then can the query be too broad: count the scope
+        in_scope = Question.objects.active().filter(
+            **({"question_set__slug": topic} if topic else {}), **({"difficulty": difficulty} if difficulty else {})
+        )
+        hits, broad = search_index.most_relevant(hits, total, in_scope.count())
     listed = len(hits) if broad else total
     hits = hits[(page - 1) * per_page : page * per_page]
     rows = (

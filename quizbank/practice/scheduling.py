@@ -82,15 +82,17 @@ def to_card(card_id: int, state: dict) -> fsrs.Card:
     return fsrs.Card.from_dict({**state, "card_id": card_id})
 
 
-def _outcomes(settings: SchedulerSettings, card_id: int, state: dict, now: datetime) -> dict[int, fsrs.Card]:
-    """The card after each rating, a better rating never due sooner than a worse one (as in Anki:
-    with long learning steps, "365d", fsrs would make Easy graduate at 1 day while Again waits
-    365 days)."""
+def _outcomes(
+    settings: SchedulerSettings, card_id: int, state: dict, now: datetime, upto: int = 4
+) -> dict[int, fsrs.Card]:
+    """The card after each rating up to `upto`, a better rating never due sooner than a worse one
+    (as in Anki: with long learning steps, "365d", fsrs would make Easy graduate at 1 day while
+    Again waits 365 days)."""
     sched = scheduler(settings)
     card = to_card(card_id, state)
     now = now.astimezone(UTC)
     out, latest = {}, now
-    for r, rating in sorted(RATINGS.items()):
+    for r, rating in sorted(RATINGS.items())[:upto]:
         after = sched.review_card(card, rating, now)[0]
         latest = after.due = max(after.due, latest)
         out[r] = after
@@ -99,7 +101,7 @@ def _outcomes(settings: SchedulerSettings, card_id: int, state: dict, now: datet
 
 def review(settings: SchedulerSettings, card_id: int, state: dict, rating: int, now: datetime) -> dict:
     """The card's state after a rating (1 Again, 2 Hard, 3 Good, 4 Easy) at `now` (UTC)."""
-    return to_state(_outcomes(settings, card_id, state, now)[rating])
+    return to_state(_outcomes(settings, card_id, state, now, upto=rating)[rating])
 
 
 def previews(settings: SchedulerSettings, card_id: int, state: dict, now: datetime) -> dict[int, timedelta]:
