@@ -87,8 +87,8 @@ def child(args) -> None:
     from django.db import connection
 
     from quizbank.bank.models import Question, QuestionSet
-    from quizbank.practice.models import Attempt
-    from quizbank.practice.services import submit_attempt
+    from quizbank.grading.models import Attempt
+    from quizbank.grading.services import submit_attempt
     from tests.practice_factories import make_user
 
     call_command("migrate", verbosity=0)

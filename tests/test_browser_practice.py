@@ -80,7 +80,8 @@ def test_a_stale_second_tab_gets_a_409_and_offers_the_current_card(live_server, 
 
 
 def test_a_reload_after_grading_shows_the_answer_its_grade_and_the_ratings(live_server, bundled_db, context):
-    from quizbank.practice.models import Attempt, ReviewLog
+    from quizbank.grading.models import Attempt
+    from quizbank.practice.models import ReviewLog
 
     deck = _learner("typed", only_question=True)
     page = context.new_page()

@@ -17,8 +17,7 @@ from django.db import connection
 from django.urls import reverse
 
 from quizbank.bank.models import Question
-from quizbank.grading.models import Grade
-from quizbank.practice.models import Attempt
+from quizbank.grading.models import Attempt, Grade
 from tests.fake_llm import FakeLLM, Raw, completion, grade_json
 from tests.practice_factories import make_deck, make_set, make_user
 

@@ -51,7 +51,7 @@ def test_concurrent_charges_never_pass_the_limit(settings):
 
 def test_the_same_answer_sent_twice_at_once_is_one_attempt_and_one_charge(settings):
     from quizbank.bank.models import Question
-    from quizbank.practice.models import Attempt
+    from quizbank.grading.models import Attempt
     from tests.practice_factories import make_set
 
     settings.OPENAI_API_KEY = ""

@@ -11,9 +11,9 @@ from django.utils import timezone
 from quizbank.bank.models import Question
 from quizbank.grading import services
 from quizbank.grading.llm import LLMConfig, LLMGrader
-from quizbank.grading.models import Grade, GradingCharge
-from quizbank.practice.models import Attempt, ReviewLog
-from quizbank.practice.services import submit_attempt
+from quizbank.grading.models import Attempt, Grade, GradingCharge
+from quizbank.grading.services import submit_attempt
+from quizbank.practice.models import ReviewLog
 from tests.fake_llm import FakeLLM, completion, error, grade_json
 from tests.practice_factories import make_deck, make_set, make_user
 

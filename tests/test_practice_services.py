@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from quizbank.bank.models import Question
+from quizbank.grading.models import Attempt
 from quizbank.practice import services
-from quizbank.practice.models import Attempt, Card, ReviewLog
+from quizbank.practice.models import Card, ReviewLog
 from quizbank.practice.numeric import NumberError
 from tests.practice_factories import learn, make_deck, make_review_cards, make_set, make_user
 

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from quizbank.bank.models import Question
-from quizbank.practice.models import Attempt, Card, Deck, QuestionNote, ReviewLog
+from quizbank.grading.models import Attempt
+from quizbank.practice.models import Card, Deck, QuestionNote, ReviewLog
 from tests.practice_factories import log_review, make_deck, make_review_cards, make_set, make_user
 
 pytestmark = pytest.mark.django_db

@@ -1,9 +1,46 @@
-"""A grade for an attempt: the score, each key point's verdict with evidence, who graded it."""
+"""Answers and their grades. An attempt is a typed (or checked) answer to a bank question,
+saved before anything else happens to it; practice and mock interviews both create them, and
+both depend on this app, never the other way round. A grade is the score, each key point's
+verdict with evidence, and who graded it."""
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
-from quizbank.practice.models import Attempt
+from quizbank.bank.models import Question
+
+
+class AttemptStatus(models.TextChoices):
+    PENDING = "pending", _("待评分")
+    GRADING = "grading", _("评分中")
+    GRADED = "graded", _("已评分")
+    FAILED = "failed", _("评分失败")
+
+
+class Attempt(models.Model):
+    """A typed answer, saved before anything else happens to it. Practice and mock interviews
+    both create them; the grader scores them. An answer to a follow-up answered in place (one
+    that is no bank question of its own) keeps that follow-up in `follow_up` and is graded
+    against its short answer and key points instead of the question's."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="attempts")
+    question_version = models.PositiveIntegerField()
+    text = models.TextField()
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    pasted_chars = models.PositiveIntegerField(default=0, help_text="characters pasted into the answer box")
+    status = models.CharField(max_length=10, choices=AttemptStatus.choices, default=AttemptStatus.PENDING)
+    runs = models.PositiveSmallIntegerField(default=0, help_text="grading runs started since the last charge")
+    score = models.FloatField(null=True, blank=True, help_text="0-100 once graded")
+    status_changed_at = models.DateTimeField(auto_now_add=True, help_text="for the sweep of stuck attempts")
+    failure = models.CharField(max_length=300, blank=True, help_text="why grading failed, for the user and admins")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # {"text", "answer", "key_points"}: the follow-up of `question` this answers (null: the question)
+    follow_up = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "question", "created_at"])]
 
 
 class Grade(models.Model):

@@ -16,10 +16,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from quizbank.grading import form, llm, offline, rubrics, wording
-from quizbank.grading.models import Grade, GradingCharge
+from quizbank.grading import form, llm, offline, rubrics, signals, wording
+from quizbank.grading.models import Attempt, AttemptStatus, Grade, GradingCharge
 from quizbank.grading.offline import is_skip  # noqa: F401 — part of this module's interface
-from quizbank.practice.models import Attempt, AttemptStatus, ReviewLog
 
 logger = logging.getLogger(__name__)
 FLAG_GAP = 50  # LLM and offline scores this far apart: flagged
@@ -82,12 +81,33 @@ def _lock(user) -> None:
     get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
 
 
+def submit_attempt(
+    *,
+    user,
+    question,
+    text: str,
+    duration_ms: int | None = None,
+    pasted_chars: int = 0,
+    follow_up: dict | None = None,
+    **fields,
+) -> Attempt:
+    """Save a typed answer now, before anything else can fail (not queued, not charged)."""
+    return Attempt.objects.create(
+        user=user,
+        question=question,
+        question_version=question.version,
+        text=text,
+        duration_ms=duration_ms,
+        pasted_chars=min(pasted_chars, len(text)),
+        follow_up=follow_up,
+        **fields,
+    )
+
+
 def submit(*, user, question, text: str, duration_ms: int | None = None, pasted_chars: int = 0) -> Attempt:
     """Save a typed answer and charge its grading in one transaction (RateLimited: nothing saved),
     then queue it once that commits. Empty and "don't know" answers cost nothing. The same answer
     sent again within a few seconds (a double Ctrl+Enter, a replayed request) is the same attempt."""
-    from quizbank.practice.services import submit_attempt
-
     now = timezone.now()
     with transaction.atomic():
         _lock(user)
@@ -287,7 +307,7 @@ def _store(attempt: Attempt, key: str, fields: dict) -> Grade | None:
             Attempt.objects.filter(pk=attempt.pk).update(
                 status=AttemptStatus.GRADED, score=grade.score, status_changed_at=timezone.now(), failure=""
             )
-            ReviewLog.objects.filter(attempt=attempt).update(score=grade.score)
+            signals.attempt_graded.send(sender=Attempt, attempt=attempt, grade=grade)
     except IntegrityError:  # graded by another delivery of the same task meanwhile
         return None
     return grade

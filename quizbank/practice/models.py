@@ -1,5 +1,5 @@
-"""Practice: per-user settings, decks, one card per (user, question), the review log,
-typed answers (attempts) and private notes."""
+"""Practice: per-user settings, decks, one card per (user, question), the review log and
+private notes. Typed answers (attempts) belong to grading, which practice and interviews share."""
 
 from __future__ import annotations
 
@@ -171,40 +171,13 @@ class ReviewLog(models.Model):
     card_before = models.JSONField(help_text="lapses, reps, is_leech before the rating")
     interval_before = models.FloatField(default=0, help_text="scheduled interval (days) before the rating")
     score = models.FloatField(null=True, blank=True, help_text="the grader's score, when there was one")
-    attempt = models.ForeignKey("Attempt", null=True, blank=True, on_delete=models.SET_NULL, related_name="logs")
+    attempt = models.ForeignKey(
+        "grading.Attempt", null=True, blank=True, on_delete=models.SET_NULL, related_name="logs"
+    )
 
     class Meta:
         ordering = ["-reviewed_at", "-id"]
         indexes = [models.Index(fields=["user", "reviewed_at"])]
-
-
-class AttemptStatus(models.TextChoices):
-    PENDING = "pending", _("待评分")
-    GRADING = "grading", _("评分中")
-    GRADED = "graded", _("已评分")
-    FAILED = "failed", _("评分失败")
-
-
-class Attempt(models.Model):
-    """A typed answer, saved before anything else happens to it. Practice and mock interviews
-    both create them; the grader scores them."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="attempts")
-    question_version = models.PositiveIntegerField()
-    text = models.TextField()
-    duration_ms = models.PositiveIntegerField(null=True, blank=True)
-    pasted_chars = models.PositiveIntegerField(default=0, help_text="characters pasted into the answer box")
-    status = models.CharField(max_length=10, choices=AttemptStatus.choices, default=AttemptStatus.PENDING)
-    runs = models.PositiveSmallIntegerField(default=0, help_text="grading runs started since the last charge")
-    score = models.FloatField(null=True, blank=True, help_text="0-100 once graded")
-    status_changed_at = models.DateTimeField(auto_now_add=True, help_text="for the sweep of stuck attempts")
-    failure = models.CharField(max_length=300, blank=True, help_text="why grading failed, for the user and admins")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "question", "created_at"])]
 
 
 class QuestionNote(models.Model):

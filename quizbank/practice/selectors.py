@@ -12,8 +12,9 @@ from django.utils.dates import MONTHS_AP
 from django.utils.translation import gettext_lazy as _
 
 from quizbank.bank.models import Question, QuestionSet
+from quizbank.grading.models import Attempt
 from quizbank.practice import scheduling, services
-from quizbank.practice.models import Attempt, Card, PracticeSettings, QuestionNote, ReviewLog
+from quizbank.practice.models import Card, PracticeSettings, QuestionNote, ReviewLog
 
 SESSION_GAP = timedelta(hours=6)
 RATING_LABELS = [(1, _("重来")), (2, _("困难")), (3, _("良好")), (4, _("简单"))]

@@ -14,16 +14,9 @@ from django.db.models import Count, Q, Sum
 
 from quizbank.bank.markup import numeric_matches
 from quizbank.bank.models import Question
+from quizbank.grading.models import Attempt, AttemptStatus
 from quizbank.practice import numeric, scheduling
-from quizbank.practice.models import (
-    Attempt,
-    AttemptStatus,
-    Card,
-    Deck,
-    PracticeSettings,
-    QuestionNote,
-    ReviewLog,
-)
+from quizbank.practice.models import Card, Deck, PracticeSettings, QuestionNote, ReviewLog
 
 NEW_TOKEN = "new"
 TOKEN_RE = re.compile(r"^(new|[0-9]{1,10})$")
@@ -256,20 +249,6 @@ def ensure_card(*, user, question: Question, now: datetime) -> Card:
         user=user, question=question, defaults={"state": scheduling.new_state(0, now), "due": now}
     )
     return card
-
-
-def submit_attempt(
-    *, user, question: Question, text: str, duration_ms: int | None = None, pasted_chars: int = 0
-) -> Attempt:
-    """Save a typed answer now, before anything else can fail."""
-    return Attempt.objects.create(
-        user=user,
-        question=question,
-        question_version=question.version,
-        text=text,
-        duration_ms=duration_ms,
-        pasted_chars=min(pasted_chars, len(text)),
-    )
 
 
 @dataclass

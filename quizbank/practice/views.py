@@ -17,10 +17,11 @@ from django_htmx.http import HttpResponseStopPolling
 
 from quizbank.bank.models import Question
 from quizbank.grading import services as grading
+from quizbank.grading.models import Attempt
 from quizbank.htmx import wants_partial
 from quizbank.practice import selectors, services
 from quizbank.practice.forms import AnswerForm, DeckForm, NoteForm, PracticeSettingsForm, RateForm, UndoForm
-from quizbank.practice.models import Attempt, Card, Deck
+from quizbank.practice.models import Card, Deck
 from quizbank.practice.numeric import NumberError
 from quizbank.redirects import same_site_path
 
