@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "quizbank.bank",
     "quizbank.practice",
     "quizbank.grading",
+    "quizbank.interviews",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +146,8 @@ QUIZBANK_GRADINGS_PER_HOUR = env_int("QUIZBANK_GRADINGS_PER_HOUR", 60)
 QUIZBANK_ANSWER_MAX_CHARS = env_int("QUIZBANK_ANSWER_MAX_CHARS", 4000)
 # an attempt still pending, or grading, this long after its last change is re-queued by the sweep
 QUIZBANK_GRADING_STUCK_SECONDS = env_int("QUIZBANK_GRADING_STUCK_SECONDS", 180)
+# Mock interviews: seconds past a question's countdown an answer still counts as on time
+QUIZBANK_INTERVIEW_GRACE_SECONDS = env_int("QUIZBANK_INTERVIEW_GRACE_SECONDS", 20)
 
 # -- celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

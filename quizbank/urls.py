@@ -6,5 +6,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("quizbank.accounts.urls")),
     path("practice/", include("quizbank.practice.urls")),
+    path("interview/", include("quizbank.interviews.urls")),
     path("", include("quizbank.bank.urls")),
 ]

@@ -4,7 +4,10 @@ question version (and again when the glossary or the bank changes)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.db.models import Count, Max, Sum
@@ -48,13 +51,57 @@ def bank_weights() -> dict[str, float]:
         return _weights["value"]
 
 
+@dataclass(frozen=True)
+class FollowUp:
+    """A follow-up answered in place (content-format.md, 追问), graded like a question of its
+    own: its text is the title, its short answer the reference, its 1–3 key points the rubric.
+    It has no measured alias shares (a few lines are no set to measure against)."""
+
+    parent_id: str
+    title: str
+    answer_md: str
+    key_points: list = field(hash=False, compare=False)
+    body_md: str = ""
+    extended_md: str = ""
+    version: int = 0
+    alias_shares: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @classmethod
+    def of(cls, parent_id: str, follow_up: dict) -> FollowUp:
+        return cls(parent_id, follow_up["text"], follow_up.get("answer", ""), list(follow_up.get("key_points", [])))
+
+    @property
+    def id(self) -> str:
+        return f"{self.parent_id}#{self.digest}"
+
+    @property
+    def digest(self) -> str:
+        raw = json.dumps([self.title, self.answer_md, self.key_points], ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def target(attempt):
+    """What an attempt is graded against: its question, or the follow-up it answers."""
+    return FollowUp.of(attempt.question_id, attempt.follow_up) if attempt.follow_up else attempt.question
+
+
 def rubric_for(question) -> offline.Rubric:
+    if isinstance(question, FollowUp):
+        return _follow_up_rubric(question, offline_model(), id(bank_weights()))
     return _rubric(question.id, question.version, offline_model(), id(bank_weights()))
 
 
 @lru_cache(maxsize=512)
 def _rubric(question_id: str, version: int, model: str, weights_id: int) -> offline.Rubric:
-    question = Question.objects.get(id=question_id)
+    return _prepare(Question.objects.get(id=question_id))
+
+
+@lru_cache(maxsize=512)
+def _follow_up_rubric(follow_up: FollowUp, model: str, weights_id: int) -> offline.Rubric:
+    return _prepare(follow_up)
+
+
+def _prepare(question) -> offline.Rubric:
     return offline.prepare(
         question.key_points,
         reference=reference_text(question),
@@ -66,5 +113,5 @@ def _rubric(question_id: str, version: int, model: str, weights_id: int) -> offl
 
 
 def grade(question, text: str, *, pasted: bool = False) -> offline.GradeResult:
-    """The offline grade of an answer to a bank question."""
+    """The offline grade of an answer to a bank question (or to a FollowUp)."""
     return offline.grade(text, rubric_for(question), pasted=pasted)

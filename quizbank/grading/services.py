@@ -57,7 +57,8 @@ def _grader(api_key: str, base_url: str | None, model: str, timeout: float, dead
 
 def cache_key(attempt: Attempt, kind: str) -> str:
     model = settings.QUIZBANK_GRADER_MODEL if kind == "llm" else rubrics.offline_model()
-    parts = [attempt.text.strip(), attempt.question_id, str(attempt.question_version), kind, model, llm.PROMPT_VERSION]
+    graded_against = rubrics.target(attempt).id  # the question, or parent#digest of a follow-up
+    parts = [attempt.text.strip(), graded_against, str(attempt.question_version), kind, model, llm.PROMPT_VERSION]
     if looks_pasted(attempt):
         parts.append("pasted")
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
@@ -164,7 +165,7 @@ def grade_attempt(attempt_id: int, *, grader: llm.LLMGrader | None = None) -> Gr
         key = cache_key(attempt, kind)
         fields = _from_cache(key)
         if fields is None:
-            base = rubrics.grade(attempt.question, attempt.text, pasted=looks_pasted(attempt))
+            base = rubrics.grade(rubrics.target(attempt), attempt.text, pasted=looks_pasted(attempt))
             fields = _offline_fields(base) if kind == "offline" else _llm_fields(attempt, base, grader or llm_grader())
     except llm.GraderError as exc:
         _fail(attempt, str(exc))
@@ -224,7 +225,7 @@ def _offline_fields(result: offline.GradeResult) -> dict:
 
 
 def _llm_fields(attempt: Attempt, base: offline.GradeResult, grader: llm.LLMGrader) -> dict:
-    question = attempt.question
+    question = rubrics.target(attempt)
     result = grader.grade(
         question="\n\n".join(filter(None, [question.title, question.body_md])),
         reference=rubrics.reference_text(question),

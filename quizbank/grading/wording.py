@@ -31,6 +31,7 @@ TEMPLATES = {
     "gave_up": _("评分多次失败，可重试"),
     "internal": _("评分出错（内部错误，已记录）"),
     "timed_out": _("评分超时"),
+    "rate_limited": _("每小时的评分次数已用完：回答已保存，稍后点“重新评分”"),
     "not_completion": _("评分服务的回复不是 chat completion（%(what)s）：检查 OPENAI_BASE_URL"),
     "text_not_json": _("返回了文本而不是 JSON：%(shown)s"),
     "no_choices": _("回复里没有 choices"),

@@ -139,4 +139,56 @@
       if (reveal) { event.preventDefault(); reveal.open = !reveal.open; }
     }
   });
+
+  // Mock interview: the countdowns only display what the server decided (it records and
+  // enforces the limits); at zero the answer as written is submitted, once. Ctrl+Enter submits.
+  var ticking = null;
+  function startInterviewClocks() {
+    if (ticking) { clearInterval(ticking); ticking = null; }
+    var turn = document.getElementById("turn");
+    if (!turn) return;
+    var face = turn.querySelector(".card-face");
+    if (face) face.dataset.shownAt = String(Date.now());
+    var started = Date.now();
+    var timers = turn.querySelectorAll("[data-seconds]");
+    var submitted = false;
+    function show(el, left) {
+      var out = el.querySelector(".countdown-text, .clock-text");
+      if (out) out.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+      el.classList.toggle("urgent", left <= 30);
+    }
+    function tick() {
+      if (!document.body.contains(turn)) { clearInterval(ticking); ticking = null; return; }
+      var gone = Math.floor((Date.now() - started) / 1000);
+      timers.forEach(function (el) {
+        var left = Math.max(0, Number(el.dataset.seconds) - gone);
+        show(el, left);
+        if (left === 0 && el.classList.contains("countdown") && !submitted) {
+          submitted = true;
+          var button = turn.querySelector('.interview-form button[value="answer"]');
+          if (button) button.form.requestSubmit(button);
+        }
+      });
+    }
+    tick();
+    ticking = setInterval(tick, 1000);
+  }
+  document.addEventListener("DOMContentLoaded", startInterviewClocks);
+  document.addEventListener("htmx:afterSettle", startInterviewClocks);
+  document.addEventListener("keydown", function (event) {
+    var box = event.target;
+    if (!box || box.id !== "answer-text" || !box.closest("#turn")) return;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      event.stopPropagation();
+      var button = box.form.querySelector('button[value="answer"]');
+      box.form.requestSubmit(button);
+    }
+  }, true);
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest(".print-button")) window.print();
+  });
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll(".report details").forEach(function (d) { d.open = true; });
+  });
 })();

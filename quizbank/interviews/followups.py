@@ -1,0 +1,66 @@
+"""When and what to ask as a follow-up (追问). Pure module: the decision reads the offline
+grader's verdict on each key point, so it works without any LLM and is made the moment an answer
+arrives (the grade shown in the report may come later, from the LLM grader)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NEAR_PERFECT = 85  # at or above this (and nothing missing) there is nothing to dig into
+MISSED = ("missing", "partial", "contradicted")
+
+
+@dataclass(frozen=True)
+class StyleRules:
+    time_factor: float  # × the track's minutes per question
+    max_follow_ups: int  # per question (the issue's ceiling is two)
+    below: int  # follow up only when the answer scored below this
+
+
+STYLES = {
+    "gentle": StyleRules(time_factor=1.5, max_follow_ups=1, below=60),
+    "standard": StyleRules(time_factor=1.0, max_follow_ups=1, below=NEAR_PERFECT),
+    "pressure": StyleRules(time_factor=0.75, max_follow_ups=2, below=NEAR_PERFECT + 10),
+}
+
+
+def askable(follow_ups: list) -> list[tuple[int, dict]]:
+    """(index, follow-up) for those an interview can ask: linked to a question or answered in
+    place. Plain-text follow-ups of the old format are never asked (nothing to grade them by)."""
+    return [
+        (i, f)
+        for i, f in enumerate(follow_ups or [])
+        if isinstance(f, dict) and (f.get("see") or (f.get("answer") and f.get("key_points")))
+    ]
+
+
+def missed_points(points) -> list[int]:
+    """Indexes of the key points the answer missed, got only partly, or contradicted."""
+    return [p.index for p in points if p.status in MISSED]
+
+
+def should_follow_up(score: int, points, *, empty: bool, rules: StyleRules) -> bool:
+    """Dig in when the answer missed something — not when it was near perfect, and not when it
+    was empty or "don't know" (a follow-up on nothing is no follow-up)."""
+    if empty or score <= 0 and not any(p.status in ("covered", "partial") for p in points):
+        return False
+    return score < rules.below and bool(missed_points(points))
+
+
+def choose(follow_ups: list, missed: list[int], asked: set[int], weights: list[int] | None = None) -> int | None:
+    """The authored follow-up to ask: among the askable ones not asked yet, the one probing the
+    most (weight of) missed points; failing that, one that names no points (a general
+    follow-up); never one that probes only points the candidate covered."""
+    weights = weights or []
+    best, best_key = None, None
+    for index, f in askable(follow_ups):
+        if index in asked:
+            continue
+        probes = list(f.get("probes") or [])
+        hit = sum(weights[p] if p < len(weights) else 1 for p in probes if p in missed)
+        if probes and not hit:
+            continue
+        key = (hit, -index)
+        if best_key is None or key > best_key:
+            best, best_key = index, key
+    return best

@@ -1,0 +1,169 @@
+"""The report card of an interview, read from its turns and their grades: per-question and
+per-point verdicts with the quoted sentence, follow-ups, time against the limit, a radar per
+topic, the trend on the track, strengths, weaknesses and the next step (rule-based). A question
+still being graded, or whose grading failed, shows as such and never as 0."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from quizbank.bank.models import QuestionSet
+from quizbank.bank.rendering import render_markdown
+from quizbank.grading.models import AttemptStatus
+from quizbank.interviews import charts
+from quizbank.interviews.models import Interview, Mode, Outcome, Status, Turn
+
+STRONG = 75
+WEAK = 60
+ZERO_OUTCOMES = (Outcome.SKIPPED, Outcome.DONT_KNOW, Outcome.UNANSWERED)
+
+
+@dataclass
+class TurnReport:
+    turn: Turn
+    state: str  # graded | pending | failed | skipped | dont_know | unanswered
+    score: int | None
+    grade: object | None
+    seconds_used: int | None
+    model_answer_html: str
+    follow_ups: list[TurnReport] = field(default_factory=list)
+
+    @property
+    def over_time(self) -> bool:
+        return self.seconds_used is not None and self.seconds_used > self.turn.limit_seconds
+
+
+def _state(turn: Turn) -> tuple[str, int | None]:
+    if turn.outcome in ZERO_OUTCOMES:
+        return turn.outcome, 0
+    attempt = turn.attempt
+    if attempt is None:
+        return "unanswered", 0
+    if attempt.status == AttemptStatus.GRADED:
+        return "graded", round(attempt.score)
+    if attempt.status == AttemptStatus.FAILED:
+        return "failed", None
+    return "pending", None
+
+
+def _turn_report(turn: Turn) -> TurnReport:
+    state, score = _state(turn)
+    used = None
+    if turn.answered_at:
+        used = int((turn.answered_at - turn.asked_at).total_seconds())
+    if turn.follow_up:
+        model = render_markdown(turn.follow_up.get("answer", ""))
+    else:
+        model = turn.question.answer_html
+    grade = getattr(turn.attempt, "grade", None) if turn.attempt_id and state == "graded" else None
+    return TurnReport(turn, state, score, grade, used, model)
+
+
+def questions(interview: Interview) -> list[TurnReport]:
+    turns = interview.turns.select_related("question__question_set", "attempt__grade").order_by("number")
+    main: dict[int, TurnReport] = {}
+    out = []
+    for turn in turns:
+        row = _turn_report(turn)
+        if turn.parent_id and turn.parent_id in main:
+            main[turn.parent_id].follow_ups.append(row)
+        else:
+            main[turn.pk] = row
+            out.append(row)
+    return out
+
+
+def overall(rows: list[TurnReport]) -> dict:
+    scored = [r.score for r in rows if r.score is not None]
+    waiting = sum(r.state == "pending" for r in rows)
+    failed = sum(r.state == "failed" for r in rows)
+    return {
+        "score": round(sum(scored) / len(scored)) if scored else None,
+        "counted": len(scored),
+        "total": len(rows),
+        "pending": waiting,
+        "failed": failed,
+        "complete": not waiting and not failed,
+    }
+
+
+def topics(rows: list[TurnReport]) -> list[tuple[str, float | None, int]]:
+    """(set title, mean score or None, questions) per topic, in the bank's order."""
+    by_set: dict[int, list] = defaultdict(list)
+    for r in rows:
+        by_set[r.turn.question.question_set_id].append(r.score)
+    sets = QuestionSet.objects.filter(pk__in=by_set).order_by("order")
+    out = []
+    for s in sets:
+        scores = [x for x in by_set[s.pk] if x is not None]
+        out.append((s.title, round(sum(scores) / len(scores)) if scores else None, len(by_set[s.pk])))
+    return out
+
+
+def trend(interview: Interview) -> list[tuple[str, float]]:
+    """Overall scores of this user's finished exam-mode interviews on the same track (or the same
+    custom topics), oldest first, up to this one."""
+    earlier = Interview.objects.filter(
+        user=interview.user, status=Status.FINISHED, mode=Mode.EXAM, started_at__lte=interview.started_at
+    )
+    earlier = (
+        earlier.filter(track=interview.track)
+        if interview.track_id
+        else earlier.filter(track__isnull=True, topics=interview.topics)
+    )
+    points = []
+    for past in earlier.order_by("started_at")[:30]:
+        result = overall(questions(past))
+        if result["score"] is not None:
+            points.append((past.started_at.strftime("%m-%d"), result["score"]))
+    return points
+
+
+def advice(rows: list[TurnReport], topic_scores, queued: int, waiting: int = 0) -> dict:
+    """Strengths, weaknesses and the next step, by rule (documented in docs/interviews.md)."""
+    strengths = [t for t, s, _n in topic_scores if s is not None and s >= STRONG]
+    weaknesses = [t for t, s, _n in topic_scores if s is not None and s < WEAK]
+    covered, missed = [], []
+    for r in rows:
+        for p in r.grade.points if r.grade else []:
+            (covered if p["status"] == "covered" else missed).append((r.turn.question.title, p["text"]))
+    steps = []
+    if queued:
+        steps.append(_("%(n)d 道答得不好的题已加入练习队列，现在就能复习。") % {"n": queued})
+    if any(r.state in ("skipped", "dont_know") for r in rows):
+        steps.append(_("跳过和“不知道”的题：先读参考答案，再用练习模式重答一次。"))
+    if weaknesses:
+        steps.append(
+            _("薄弱题集：%(sets)s —— 建个只含这些题集的牌组，练到能说全关键点。") % {"sets": "、".join(weaknesses)}
+        )
+    if waiting:
+        steps.append(_("还有题在评分：分数到齐后这里的建议会更新。"))
+    elif not steps:
+        steps.append(_("表现稳定：下次试试高一级的难度或“压力”风格。"))
+    return {
+        "strengths": strengths,
+        "weaknesses": weaknesses,
+        "missed": missed[:6],
+        "covered": len(covered),
+        "steps": steps,
+    }
+
+
+def report(interview: Interview) -> dict:
+    rows = questions(interview)
+    topic_scores = topics(rows)
+    result = overall(rows)
+    history = trend(interview) if interview.mode == Mode.EXAM else []
+    return {
+        "interview": interview,
+        "rows": rows,
+        "overall": result,
+        "topics": topic_scores,
+        "radar": charts.radar([(t, s) for t, s, _n in topic_scores]),
+        "trend": charts.trend(history),
+        "advice": advice(rows, topic_scores, len(interview.queued_for_practice), result["pending"]),
+        "polling": bool(result["pending"]),
+    }

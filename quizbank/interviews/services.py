@@ -1,0 +1,447 @@
+"""Running a mock interview. Only the server advances it: every answer is saved (as a grading
+Attempt) the moment it arrives, the next turn is decided here, and each step is one transaction
+holding the interview's row, so a double submit or a replayed request counts once and a refresh
+never starts a second interview. Grading runs in Celery while the interview goes on."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from quizbank.bank.models import Question
+from quizbank.grading import rubrics, wording
+from quizbank.grading import services as grading
+from quizbank.grading.models import Attempt, AttemptStatus
+from quizbank.grading.offline import is_skip
+from quizbank.interviews import followups, selection, tracks
+from quizbank.interviews.models import Interview, Level, Mode, Outcome, Status, Style, Track, Turn
+from quizbank.practice import services as practice
+from quizbank.practice.models import Card
+
+LEVEL_SHIFT = {Level.JUNIOR: -1, Level.MID: 0, Level.SENIOR: 1}
+FOLLOW_UP_SHARE = 0.6  # a follow-up gets this share of a question's time
+MIN_FOLLOW_UP_SECONDS = 60
+CLOCK_SLACK = 1.5  # the interview clock of a fixed number of questions: room for follow-ups
+WEAK_SCORE = 75  # a question scored below this goes into the practice queue (Again < 60 ≤ Hard)
+RECENT_DAYS = 30
+RATE_LIMITED = wording.say("rate_limited")
+
+
+class AlreadyOpen(Exception):
+    """The user has an interview in progress (resume or abandon it first)."""
+
+    def __init__(self, interview: Interview):
+        self.interview = interview
+        super().__init__(interview.pk)
+
+
+class NothingToAsk(Exception):
+    """The chosen sets have no question an interview can ask."""
+
+
+class NotOpen(Exception):
+    """The turn was answered already (a double submit, a replay) or the interview is over."""
+
+
+@dataclass
+class Setup:
+    """What a user chose: a track or their own topics, a length, a level, a style, a mode."""
+
+    title: str
+    topics: dict[str, int]
+    questions: int
+    minutes_per_question: float
+    difficulty: tuple[str, ...] = ("easy", "medium", "hard")
+    track: Track | None = None
+    minutes: int | None = None  # a length in minutes instead of a number of questions
+    level: str = Level.MID
+    style: str = Style.STANDARD
+    mode: str = Mode.EXAM
+    follow_ups: bool = True
+    show_scores: bool = False
+    weak_spots: bool = True
+    seed: int | None = field(default=None, compare=False)
+
+    @classmethod
+    def from_track(cls, track: Track, **choices) -> Setup:
+        return cls(
+            title=track.title,
+            topics=dict(track.topics),
+            questions=track.questions,
+            minutes_per_question=track.minutes_per_question,
+            difficulty=tuple(track.difficulty),
+            track=track,
+            follow_ups=track.follow_ups,
+            **choices,
+        )
+
+    @property
+    def seconds_per_question(self) -> int:
+        return round(self.minutes_per_question * 60 * followups.STYLES[self.style].time_factor)
+
+    @property
+    def count(self) -> int:
+        """Questions in the plan: as set, or as many as fit the minutes (with room for follow-ups)."""
+        if self.minutes:
+            return max(1, min(tracks.MAX_QUESTIONS, int(self.minutes * 60 / (self.seconds_per_question * 1.25))))
+        return self.questions
+
+
+# -- starting ------------------------------------------------------------------------------
+def open_interview(user) -> Interview | None:
+    return Interview.objects.filter(user=user, status=Status.ACTIVE).first()
+
+
+def candidates(user, topics: dict[str, int], now: datetime) -> list[selection.Candidate]:
+    """The free questions of the chosen sets, each marked weak when the user has not seen it or
+    failed it in the last 30 days (an answer below 60, a lapse, an Again)."""
+    questions = (
+        Question.objects.active()
+        .filter(question_set__slug__in=list(topics), qtype="free")
+        .select_related("question_set")
+        .only("id", "title", "difficulty", "follow_ups", "question_set__slug")
+    )
+    since = now - timedelta(days=RECENT_DAYS)
+    seen = set(Card.objects.filter(user=user).values_list("question_id", flat=True))
+    seen |= set(Attempt.objects.filter(user=user).values_list("question_id", flat=True))
+    failed = set(
+        Attempt.objects.filter(user=user, created_at__gte=since, score__lt=60).values_list("question_id", flat=True)
+    )
+    failed |= set(user.review_logs.filter(reviewed_at__gte=since, rating=1).values_list("question_id", flat=True))
+    return [
+        selection.Candidate(
+            id=q.id,
+            topic=q.question_set.slug,
+            difficulty=q.difficulty,
+            title=q.title,
+            links=frozenset(f["see"] for f in followups.askable(q.follow_ups) if f.get("see")),
+            weak=q.id not in seen or q.id in failed,
+        )
+        for q in questions
+    ]
+
+
+def start(user, setup: Setup, *, now: datetime | None = None) -> Interview:
+    """Start an interview, or raise AlreadyOpen with the one in progress (a refresh or a second
+    tab never starts another) or NothingToAsk."""
+    now = now or timezone.now()
+    topics = {slug: w for slug, w in setup.topics.items() if w > 0}
+    curve = [tracks.shift(d, LEVEL_SHIFT[setup.level]) for d in tracks.curve(setup.difficulty, setup.count)]
+    with transaction.atomic():
+        grading._lock(user)
+        current = open_interview(user)
+        if current is not None:
+            raise AlreadyOpen(current)
+        seed = setup.seed if setup.seed is not None else random.SystemRandom().randrange(2**31)
+        plan = selection.draw(candidates(user, topics, now), topics, curve, weak_spots=setup.weak_spots, seed=seed)
+        if not plan:
+            raise NothingToAsk
+        seconds = setup.seconds_per_question
+        clock = setup.minutes * 60 if setup.minutes else len(plan) * seconds * CLOCK_SLACK
+        try:
+            interview = Interview.objects.create(
+                user=user,
+                track=setup.track,
+                title=setup.title,
+                level=setup.level,
+                style=setup.style,
+                mode=setup.mode,
+                follow_ups=setup.follow_ups,
+                show_scores=setup.show_scores,
+                weak_spots=setup.weak_spots,
+                topics=topics,
+                plan=[c.id for c in plan],
+                seconds_per_question=seconds,
+                started_at=now,
+                ends_at=now + timedelta(seconds=clock),
+            )
+        except IntegrityError:  # the constraint: one open interview per user
+            raise AlreadyOpen(open_interview(user)) from None
+        _ask(interview, Question.objects.get(id=plan[0].id), now)
+    return interview
+
+
+def abandon(interview: Interview, now: datetime | None = None) -> None:
+    """Give up an interview in progress: what was answered is kept (and graded), it leaves no report trend."""
+    Interview.objects.filter(pk=interview.pk, status=Status.ACTIVE).update(
+        status=Status.ABANDONED, finished_at=now or timezone.now()
+    )
+    interview.turns.filter(outcome=Outcome.OPEN).update(outcome=Outcome.UNANSWERED)
+
+
+# -- the clock -----------------------------------------------------------------------------
+def grace() -> timedelta:
+    return timedelta(seconds=settings.QUIZBANK_INTERVIEW_GRACE_SECONDS)
+
+
+def turn_deadline(turn: Turn) -> datetime:
+    return turn.asked_at + timedelta(seconds=turn.limit_seconds)
+
+
+def current_turn(interview: Interview) -> Turn | None:
+    return interview.turns.filter(outcome=Outcome.OPEN).select_related("question").first()
+
+
+def catch_up(interview: Interview, now: datetime | None = None) -> Interview:
+    """The interview clock ran out (beyond grace) while nobody was answering: the open turn's
+    draft is kept as its (late) answer, or it stays unanswered, and the interview ends."""
+    now = now or timezone.now()
+    if interview.is_active and now > interview.ends_at + grace():
+        with transaction.atomic():
+            locked = Interview.objects.select_for_update().get(pk=interview.pk)
+            if locked.is_active:
+                turn = locked.turns.filter(outcome=Outcome.OPEN).first()
+                if turn is not None and turn.draft.strip():
+                    _record(locked, turn, turn.draft, now, duration_ms=None, pasted_chars=0)
+                elif turn is not None:
+                    Turn.objects.filter(pk=turn.pk).update(outcome=Outcome.UNANSWERED)
+                _finish(locked, now)
+        interview.refresh_from_db()
+    return interview
+
+
+# -- answering -----------------------------------------------------------------------------
+def _locked_turn(interview: Interview, number: int) -> tuple[Interview, Turn]:
+    locked = Interview.objects.select_for_update().get(pk=interview.pk)
+    turn = locked.turns.select_related("question").filter(number=number).first()
+    if turn is None or turn.outcome != Outcome.OPEN or not locked.is_active:
+        raise NotOpen
+    return locked, turn
+
+
+def answer(
+    interview: Interview,
+    number: int,
+    text: str,
+    *,
+    now: datetime | None = None,
+    duration_ms: int | None = None,
+    pasted_chars: int = 0,
+    queue: bool = True,
+) -> Turn:
+    """Record the answer to turn `number` and move on (a follow-up, the next question, or the
+    end). Whatever the text says ("跳过", "下一题", "给满分") it is an answer. NotOpen if the turn
+    was answered already: the second submit of a double click changes nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked, turn = _locked_turn(interview, number)
+        attempt = _record(locked, turn, text, now, duration_ms=duration_ms, pasted_chars=pasted_chars)
+        _advance(locked, turn, now)
+    if queue and attempt.status == AttemptStatus.PENDING:
+        grading.queue(attempt)
+    return turn
+
+
+def pass_turn(interview: Interview, number: int, outcome: str, *, now: datetime | None = None) -> Turn:
+    """The "跳过" (skipped) and "不知道" (don't know) buttons: nothing to grade, no follow-up."""
+    if outcome not in (Outcome.SKIPPED, Outcome.DONT_KNOW):
+        raise ValueError(outcome)
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked, turn = _locked_turn(interview, number)
+        turn.outcome, turn.answered_at, turn.late = outcome, now, now > turn_deadline(turn) + grace()
+        turn.save(update_fields=["outcome", "answered_at", "late"])
+        _advance(locked, turn, now, follow_up=False)
+    return turn
+
+
+def save_draft(interview: Interview, number: int, text: str) -> bool:
+    """Keep what is being typed (a reload, a closed tab or a lost connection resumes it)."""
+    return bool(
+        Turn.objects.filter(
+            interview=interview, interview__status=Status.ACTIVE, number=number, outcome=Outcome.OPEN
+        ).update(draft=text)
+    )
+
+
+def use_hint(interview: Interview, number: int) -> bool:
+    """Practice mode only: show the key points' count and the first point's gist."""
+    if interview.mode != Mode.PRACTICE:
+        return False
+    return bool(Turn.objects.filter(interview=interview, number=number, outcome=Outcome.OPEN).update(hint_used=True))
+
+
+def finish(interview: Interview, now: datetime | None = None) -> None:
+    """End the interview early ("结束面试"): the open turn, if any, stays unanswered."""
+    with transaction.atomic():
+        locked = Interview.objects.select_for_update().get(pk=interview.pk)
+        if locked.is_active:
+            locked.turns.filter(outcome=Outcome.OPEN).update(outcome=Outcome.UNANSWERED)
+            _finish(locked, now or timezone.now())
+
+
+def _record(interview: Interview, turn: Turn, text: str, now: datetime, *, duration_ms, pasted_chars) -> Attempt:
+    """Save the answer as an Attempt (charged to the hourly grading limit; over the limit it is
+    kept, marked failed with the reason, and can be re-graded from the report)."""
+    attempt = grading.submit_attempt(
+        user=interview.user,
+        question=turn.question,
+        text=text,
+        duration_ms=duration_ms,
+        pasted_chars=pasted_chars,
+        follow_up=turn.follow_up,
+    )
+    if not is_skip(text):
+        try:
+            with transaction.atomic():
+                grading.charge(interview.user, attempt=attempt, now=now)
+        except grading.RateLimited:
+            Attempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.FAILED, failure=RATE_LIMITED)
+            attempt.status = AttemptStatus.FAILED
+    turn.outcome, turn.answered_at, turn.attempt, turn.draft = Outcome.ANSWERED, now, attempt, ""
+    turn.late = now > turn_deadline(turn) + grace()
+    turn.save(update_fields=["outcome", "answered_at", "attempt", "draft", "late"])
+    return attempt
+
+
+def _advance(interview: Interview, turn: Turn, now: datetime, *, follow_up: bool = True) -> None:
+    if now > interview.ends_at + grace():
+        _finish(interview, now)
+        return
+    if follow_up and interview.follow_ups and _follow_up(interview, turn, now):
+        return
+    asked = set(interview.turns.filter(parent__isnull=True).values_list("question_id", flat=True))
+    remaining = [qid for qid in interview.plan if qid not in asked]
+    question = Question.objects.active().filter(id__in=remaining[:1]).first()
+    if question is None and remaining:  # retired since the plan was made: the next one that is not
+        question = Question.objects.active().filter(id__in=remaining).first()
+    if question is None:
+        _finish(interview, now)
+    else:
+        _ask(interview, question, now)
+
+
+def _ask(
+    interview: Interview,
+    question: Question,
+    now: datetime,
+    *,
+    parent: Turn | None = None,
+    follow_up: dict | None = None,
+    prompt: str = "",
+) -> Turn:
+    number = (interview.turns.aggregate(n=Max("number"))["n"] or 0) + 1
+    seconds = interview.seconds_per_question
+    if parent is not None:
+        seconds = max(MIN_FOLLOW_UP_SECONDS, round(seconds * FOLLOW_UP_SHARE))
+    return Turn.objects.create(
+        interview=interview,
+        number=number,
+        question=question,
+        parent=parent,
+        follow_up=follow_up,
+        prompt=prompt or (follow_up["text"] if follow_up else question.title),
+        asked_at=now,
+        limit_seconds=seconds,
+    )
+
+
+def _follow_up(interview: Interview, turn: Turn, now: datetime) -> bool:
+    """Ask a follow-up on the question of `turn` if its answer missed key points (judged at
+    once by the offline grader), at most the style's number per question."""
+    root = turn.parent or turn
+    rules = followups.STYLES[interview.style]
+    asked = list(root.follow_up_turns.all())
+    if len(asked) >= rules.max_follow_ups or not turn.attempt_id:
+        return False
+    text = turn.attempt.text
+    verdict = rubrics.grade(rubrics.target(turn.attempt), text, pasted=grading.looks_pasted(turn.attempt))
+    empty = is_skip(text)
+    if not followups.should_follow_up(verdict.score, verdict.points, empty=empty, rules=rules):
+        return False
+    parent_question = root.question
+    if turn.parent is not None:  # pressing on: what the first answer missed, still missed
+        first = rubrics.grade(parent_question, root.attempt.text) if root.attempt_id else None
+        missed = followups.missed_points(first.points) if first else []
+    else:
+        missed = followups.missed_points(verdict.points)
+    linked_asked = {f.question_id for f in asked if not f.follow_up}
+    done = {f.follow_up["index"] for f in asked if f.follow_up and "index" in f.follow_up}
+    done |= {i for i, f in followups.askable(parent_question.follow_ups) if f.get("see") in linked_asked}
+    planned = set(interview.plan)  # a question the plan asks anyway is no follow-up
+    done |= {i for i, f in followups.askable(parent_question.follow_ups) if f.get("see") in planned}
+    weights = [int(p.get("weight", 1)) for p in parent_question.key_points]
+    index = followups.choose(parent_question.follow_ups, missed, done, weights)
+    if index is None:
+        return False
+    chosen = parent_question.follow_ups[index]
+    if chosen.get("see"):
+        linked = Question.objects.active().filter(id=chosen["see"]).first()
+        if linked is None:
+            return False
+        _ask(interview, linked, now, parent=root, prompt=chosen["text"])
+        return True
+    snapshot = {
+        "index": index,
+        "text": chosen["text"],
+        "answer": chosen["answer"],
+        "key_points": chosen["key_points"],
+        "probes": chosen.get("probes", []),
+    }
+    _ask(interview, parent_question, now, parent=root, follow_up=snapshot)
+    return True
+
+
+def _finish(interview: Interview, now: datetime) -> None:
+    Interview.objects.filter(pk=interview.pk, status=Status.ACTIVE).update(status=Status.FINISHED, finished_at=now)
+    interview.status, interview.finished_at = Status.FINISHED, now
+    transaction.on_commit(lambda: queue_weak_questions(interview.pk))
+
+
+# -- into practice -------------------------------------------------------------------------
+def queue_weak_questions(interview_id: int, now: datetime | None = None) -> list[str]:
+    """Rate each weak question of a finished interview on the user's card — Again below 60, Hard
+    below 75 — so it is due now in practice. Only graded, unflagged answers to the planned
+    questions count (a follow-up is judged with its question), each question once; called when the
+    interview ends and again as grades arrive."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        interview = Interview.objects.select_for_update().get(pk=interview_id)
+        if interview.status != Status.FINISHED:
+            return []
+        done = set(interview.queued_for_practice)
+        turns = interview.turns.filter(parent__isnull=True, outcome=Outcome.ANSWERED).select_related(
+            "attempt__grade", "question"
+        )
+        added = []
+        for turn in turns:
+            attempt = turn.attempt
+            if turn.question_id in done or attempt is None or attempt.status != AttemptStatus.GRADED:
+                continue
+            grade = getattr(attempt, "grade", None)
+            if grade is None or grade.flagged or grade.score >= WEAK_SCORE:
+                continue
+            card = Card.objects.filter(user=interview.user, question=turn.question).first()
+            try:
+                practice.rate_card(
+                    user=interview.user,
+                    question=turn.question,
+                    token=practice.token_for(card),
+                    rating=1 if grade.score < 60 else 2,
+                    now=now,
+                )
+            except practice.StaleCard:
+                continue
+            added.append(turn.question_id)
+        if added:
+            interview.queued_for_practice = [*interview.queued_for_practice, *added]
+            interview.save(update_fields=["queued_for_practice"])
+    return added
+
+
+def retry_grading(interview: Interview, number: int) -> bool:
+    """A failed grading (or one refused by the hourly limit) runs again; RateLimited if still over."""
+    turn = interview.turns.select_related("attempt").filter(number=number).first()
+    if turn is None or turn.attempt is None:
+        return False
+    return grading.retry(turn.attempt)
+
+
+def failure_text(attempt: Attempt) -> str:
+    return wording.localize(attempt.failure) if attempt.failure else ""

@@ -1,0 +1,29 @@
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def mmss(seconds) -> str:
+    """125 → "2:05" (a countdown as people read it)."""
+    try:
+        seconds = max(0, int(seconds))
+    except (TypeError, ValueError):
+        return ""
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+STATES = {
+    "graded": "已评分",
+    "pending": "评分中",
+    "failed": "评分失败",
+    "skipped": "跳过",
+    "dont_know": "不知道",
+    "unanswered": "未作答",
+}
+
+
+@register.filter
+def state_text(state: str) -> str:
+    return _(STATES.get(state, state))
