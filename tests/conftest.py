@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from quizbank.bank import search
 from quizbank.bank.loader import load_questions
+from quizbank.interviews.loader import load_tracks
 
 DATA = Path(__file__).parent / "data"
 
@@ -23,6 +24,7 @@ def django_db_setup(django_db_setup, django_db_blocker, bundled_index):
         settings.QUIZBANK_INDEX_DIR = bundled_index
         try:
             load_questions([settings.QUIZBANK_CONTENT_DIR])
+            load_tracks()
         finally:
             settings.QUIZBANK_INDEX_DIR = original
 
@@ -81,6 +83,7 @@ def bundled_db(bundled):
 
     if not Question.objects.exists():
         load_questions([settings.QUIZBANK_CONTENT_DIR], update_index=False)
+        load_tracks()
     return bundled
 
 
