@@ -33,7 +33,7 @@ def follow_ups(linked: str = "") -> list[dict]:
         }
     ]
     if linked:
-        out.append({"text": "那多头注意力呢？", "see": linked, "answer": "", "key_points": [], "probes": [0]})
+        out.append({"text": "那多头注意力呢？", "see": linked, "answer": "", "key_points": [], "probes": [2]})
     return out
 
 
@@ -56,16 +56,18 @@ def make_interview_set(slug: str = "iv", n: int = 4, difficulty: str = "medium")
     return qs
 
 
-def make_track(slug: str = "iv-track", topics: dict | None = None, questions: int = 3, follow_ups: bool = True) -> Track:
-    return Track.objects.create(
-        slug=slug,
-        title=f"Track {slug}",
-        questions=questions,
-        minutes_per_question=5,
-        follow_ups=follow_ups,
-        difficulty=["medium"],
-        topics=topics or {"iv": 1},
-    )
+def make_track(
+    slug: str = "iv-track", topics: dict | None = None, questions: int = 3, follow_ups: bool = True
+) -> Track:
+    fields = {
+        "title": f"Track {slug}",
+        "questions": questions,
+        "minutes_per_question": 5,
+        "follow_ups": follow_ups,
+        "difficulty": ["medium"],
+        "topics": topics or {"iv": 1},
+    }
+    return Track.objects.update_or_create(slug=slug, defaults=fields)[0]
 
 
 def start(user, track: Track | None = None, **choices):

@@ -85,7 +85,9 @@ def test_a_directory_with_one_bad_track_writes_nothing(tmp_path, settings):
     directory = tmp_path / "tracks"
     directory.mkdir()
     (directory / "a.md").write_text(GOOD.replace("rag-1", "fresh-a"), encoding="utf-8")
-    (directory / "b.md").write_text(GOOD.replace("rag-1", "fresh-b").replace("questions: 4", "questions: x"), encoding="utf-8")
+    (directory / "b.md").write_text(
+        GOOD.replace("rag-1", "fresh-b").replace("questions: 4", "questions: x"), encoding="utf-8"
+    )
     before = Track.objects.count()
     with pytest.raises(ContentErrors, match="b.md:4:"):
         load_tracks(directory)

@@ -24,16 +24,6 @@ STYLES = {
 }
 
 
-def askable(follow_ups: list) -> list[tuple[int, dict]]:
-    """(index, follow-up) for those an interview can ask: linked to a question or answered in
-    place. Plain-text follow-ups of the old format are never asked (nothing to grade them by)."""
-    return [
-        (i, f)
-        for i, f in enumerate(follow_ups or [])
-        if isinstance(f, dict) and (f.get("see") or (f.get("answer") and f.get("key_points")))
-    ]
-
-
 def missed_points(points) -> list[int]:
     """Indexes of the key points the answer missed, got only partly, or contradicted."""
     return [p.index for p in points if p.status in MISSED]
@@ -42,18 +32,18 @@ def missed_points(points) -> list[int]:
 def should_follow_up(score: int, points, *, empty: bool, rules: StyleRules) -> bool:
     """Dig in when the answer missed something — not when it was near perfect, and not when it
     was empty or "don't know" (a follow-up on nothing is no follow-up)."""
-    if empty or score <= 0 and not any(p.status in ("covered", "partial") for p in points):
-        return False
-    return score < rules.below and bool(missed_points(points))
+    return not empty and score < rules.below and bool(missed_points(points))
 
 
-def choose(follow_ups: list, missed: list[int], asked: set[int], weights: list[int] | None = None) -> int | None:
-    """The authored follow-up to ask: among the askable ones not asked yet, the one probing the
-    most (weight of) missed points; failing that, one that names no points (a general
-    follow-up); never one that probes only points the candidate covered."""
+def choose(askable: list[dict], missed: list[int], asked: set[int], weights: list[int] | None = None) -> int | None:
+    """The authored follow-up to ask, from bank.follow_ups.askable_follow_ups (dicts with their
+    "index"): among those not asked yet, the one probing the most (weight of) missed points;
+    failing that, one that names no points (a general follow-up); never one that probes only
+    points the candidate covered. Returns its index, or None."""
     weights = weights or []
     best, best_key = None, None
-    for index, f in askable(follow_ups):
+    for f in askable:
+        index = f["index"]
         if index in asked:
             continue
         probes = list(f.get("probes") or [])

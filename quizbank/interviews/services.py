@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from quizbank.bank.follow_ups import askable_follow_ups
 from quizbank.bank.models import Question
 from quizbank.grading import rubrics, wording
 from quizbank.grading import services as grading
@@ -120,7 +121,7 @@ def candidates(user, topics: dict[str, int], now: datetime) -> list[selection.Ca
             topic=q.question_set.slug,
             difficulty=q.difficulty,
             title=q.title,
-            links=frozenset(f["see"] for f in followups.askable(q.follow_ups) if f.get("see")),
+            links=frozenset(f["see"] for f in askable_follow_ups(q) if f.get("see")),
             weak=q.id not in seen or q.id in failed,
         )
         for q in questions
@@ -363,11 +364,11 @@ def _follow_up(interview: Interview, turn: Turn, now: datetime) -> bool:
         missed = followups.missed_points(verdict.points)
     linked_asked = {f.question_id for f in asked if not f.follow_up}
     done = {f.follow_up["index"] for f in asked if f.follow_up and "index" in f.follow_up}
-    done |= {i for i, f in followups.askable(parent_question.follow_ups) if f.get("see") in linked_asked}
+    askable = askable_follow_ups(parent_question)
     planned = set(interview.plan)  # a question the plan asks anyway is no follow-up
-    done |= {i for i, f in followups.askable(parent_question.follow_ups) if f.get("see") in planned}
+    done |= {f["index"] for f in askable if f.get("see") in linked_asked | planned}
     weights = [int(p.get("weight", 1)) for p in parent_question.key_points]
-    index = followups.choose(parent_question.follow_ups, missed, done, weights)
+    index = followups.choose(askable, missed, done, weights)
     if index is None:
         return False
     chosen = parent_question.follow_ups[index]
