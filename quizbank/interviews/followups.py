@@ -4,7 +4,11 @@ arrives (the grade shown in the report may come later, from the LLM grader)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from quizbank.grading.form import instructions_to_grader
 
 NEAR_PERFECT = 85  # at or above this (and nothing missing) there is nothing to dig into
 MISSED = ("missing", "partial", "contradicted")
@@ -54,3 +58,39 @@ def choose(askable: list[dict], missed: list[int], asked: set[int], weights: lis
         if best_key is None or key > best_key:
             best, best_key = index, key
     return best
+
+
+# -- a follow-up written by the LLM --------------------------------------------------------
+MIN_CHARS, MAX_CHARS = 6, 120
+REFERENCE_RUN = 16  # this many characters in a row from the reference answer give it away
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def _longest_run(a: str, b: str) -> int:
+    if not a or not b:
+        return 0
+    return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
+
+
+def gives_away(question: str, missed: list[dict], reference: str) -> str:
+    """Why a generated follow-up may not be asked ("" if it may): not a short question, or it
+    says a missed point (one of its aliases, or half its text in a row), or quotes the reference."""
+    text = question.strip()
+    if not MIN_CHARS <= len(text) <= MAX_CHARS or not re.search(r"[？?]$", text):
+        return "shape"
+    if instructions_to_grader(text):
+        return "instruction"
+    asked = _normal(text)
+    for point in missed:
+        for alias in point.get("aliases") or []:
+            if len(_normal(alias)) >= 2 and _normal(alias) in asked:
+                return "alias"
+        said = _normal(point["text"])
+        if _longest_run(asked, said) >= max(6, len(said) // 2):
+            return "point"
+    if _longest_run(asked, _normal(reference)) >= REFERENCE_RUN:
+        return "reference"
+    return ""

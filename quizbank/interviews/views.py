@@ -87,7 +87,15 @@ def interview(request: HttpRequest, interview_id: int):
 
 def _turn_page(request, item: Interview, status: int = 200, error: str = "") -> HttpResponse:
     turn = services.current_turn(item)
+    if turn is not None and not turn.prompt:  # a follow-up being written: the fallback if too slow
+        services.settle_waiting(turn)
+        item.refresh_from_db()
+        turn = services.current_turn(item)
     if turn is None:  # nothing open: the interview is over
+        if request.htmx:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = reverse("interviews:report", args=[item.pk])
+            return response
         return redirect("interviews:report", item.pk)
     now = timezone.now()
     done = item.turns.exclude(outcome=Outcome.OPEN).select_related("attempt__grade", "question")
