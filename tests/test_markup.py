@@ -35,7 +35,9 @@ def test_it_parses_every_part_of_a_question():
     assert first.key_points[0].weight == 2 and first.key_points[0].aliases == ("加权求和", "weighted sum")
     assert first.key_points[2].weight == 1 and first.key_points[2].aliases == ()
     assert "## not a heading" in first.extended
-    assert [f.text for f in first.follow_ups] == ["为什么要除以 √d_k？"] and first.follow_ups[0].is_open
+    assert [f.text for f in first.follow_ups] == ["为什么要除以 √d_k？", "不缩放会怎样？", "7B 模型的权重占多少显存？"]
+    assert first.follow_ups[0].is_open and first.follow_ups[1].probes == (2,)
+    assert first.follow_ups[2].see == "sample-7b-weights" and first.follow_ups[2].probes == (0, 1)
     assert first.sources[0].startswith("Vaswani")
     assert numeric.qtype == "numeric" and numeric.numeric_answer == Decimal("14")
     assert (numeric.tolerance, numeric.unit) == ("5%", "GB")
