@@ -155,7 +155,7 @@ def test_the_command_fails_with_file_and_line(content_dir, capsys):
     write_set(content_dir, "bad.md", sample_text().replace("difficulty: medium", "difficulty: brutal"))
     with pytest.raises(CommandError):
         call_command("load_questions", str(content_dir))
-    assert "bad.md:47: difficulty 必须是" in capsys.readouterr().err
+    assert "bad.md:53: difficulty 必须是" in capsys.readouterr().err
 
 
 def test_check_warns_about_generic_aliases_with_file_and_line_and_load_stores_shares(content_dir):
@@ -206,3 +206,109 @@ def test_display_math_right_after_text_loads_rendered(content_dir):
     load(content_dir)
     html = Question.objects.get(id="sample-self-attention").answer_html
     assert '<span class="arithmatex">\\[' in html and "$$" not in html
+
+
+# -- follow-ups (追问) ------------------------------------------------------------------------
+def test_follow_ups_are_stored_as_data_and_their_answers_rendered(content_dir):
+    write_set(content_dir, "sample.md", sample_text())
+    load(content_dir)
+    q = Question.objects.get(id="sample-self-attention")
+    plain, answered, linked = q.follow_ups
+    assert plain == {"text": "为什么要除以 √d_k？", "see": "", "answer": "", "key_points": [], "probes": []}
+    assert answered == {
+        "text": "不缩放会怎样？",
+        "see": "",
+        "answer": "点积的方差随 $d_k$ 增大，softmax 饱和，梯度很小。",
+        "key_points": [{"text": "softmax 饱和、梯度很小", "weight": 2, "aliases": ["饱和", "梯度很小"]}],
+        "probes": [2],
+    }
+    assert linked["see"] == "sample-7b-weights" and linked["probes"] == [0, 1] and linked["answer"] == ""
+    html = q.follow_ups_html
+    assert html[0] == {"text": "为什么要除以 √d_k？", "answer": ""}
+    assert html[1]["answer"].startswith("<p>点积的方差随 ") and '<span class="arithmatex">' in html[1]["answer"]
+
+
+def test_export_writes_follow_ups_back_exactly(content_dir, tmp_path):
+    from quizbank.bank.markup import parse_set
+
+    write_set(content_dir, "sample.md", sample_text())
+    load(content_dir)
+    run_command("export_questions", str(tmp_path / "out"))
+    exported = parse_set((tmp_path / "out" / "sample.md").read_text(encoding="utf-8"))
+    original = parse_set(sample_text())
+    assert [q.follow_ups for q in exported.questions] == [q.follow_ups for q in original.questions]
+    assert exported.questions[0].follow_ups[1].key_points[0].aliases == ("饱和", "梯度很小")
+
+
+def test_a_see_naming_no_question_is_an_error_with_file_and_line(content_dir):
+    text = sample_text().replace("{see=sample-7b-weights", "{see=sample-nope")
+    write_set(content_dir, "sample.md", text)
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "see=sample-nope" in t)
+    for check in (True, False):
+        with pytest.raises(ContentErrors) as exc:
+            load(content_dir, check=check)
+        assert [str(e) for e in exc.value.errors] == [
+            f"{content_dir / 'sample.md'}:{line}: 追问的 see=sample-nope 不是任何题目的 id"
+        ]
+    assert not QuestionSet.objects.filter(slug="sample").exists()
+
+
+def other_set(see: str) -> str:
+    return (
+        "---\nslug: other\ntitle: O\ndescription: d\norder: 2\n---\n\n"
+        "## 另一题 {#other-a}\ndifficulty: easy\n\n### 回答重点\n\nA\n\n### 关键点\n\n- p\n\n"
+        f"### 追问\n\n- 见示例题 {{see={see}}}\n"
+    )
+
+
+def test_a_see_may_name_a_question_of_another_file(content_dir):
+    write_set(content_dir, "sample.md", sample_text())
+    other = write_set(content_dir, "other.md", other_set("sample-7b-weights"))
+    assert load(content_dir, check=True).questions == 4
+    assert load(other, check=True).questions == 1  # --check of one file reads the others' headings
+    load(content_dir)
+    other.write_text(other_set("sample-self-attention"), encoding="utf-8")
+    assert load(other).updated == 1  # a load of one file knows the questions already loaded
+    other.write_text(other_set("sample-gone"), encoding="utf-8")
+    with pytest.raises(ContentErrors, match="other.md:21: 追问的 see=sample-gone"):
+        load(other)
+
+
+def test_a_renderer_change_also_stores_follow_ups_in_the_new_shape(content_dir, monkeypatch):
+    write_set(content_dir, "sample.md", sample_text())
+    load(content_dir)
+    stale = Question.objects.filter(id="sample-self-attention")
+    stale.update(follow_ups=["为什么要除以 √d_k？"], follow_ups_html=["为什么要除以 √d_k？"])
+    monkeypatch.setattr("quizbank.bank.loader.RENDERER_VERSION", "next")
+    assert load(content_dir).unchanged == 3
+    q = stale.get()
+    assert [f["text"] for f in q.follow_ups] == ["为什么要除以 √d_k？", "不缩放会怎样？", "7B 模型的权重占多少显存？"]
+    assert q.follow_ups_html[1]["answer"].startswith("<p>") and q.version == 1
+
+
+def test_check_sums_up_open_follow_ups_per_file_and_lists_them_at_verbosity_2(content_dir, capsys):
+    write_set(content_dir, "sample.md", sample_text())
+    write_set(content_dir, "other.md", other_set("sample-7b-weights").replace(" {see=sample-7b-weights}", ""))
+    summary = load(content_dir, check=True)
+    assert summary.open_follow_ups_per_file() == {
+        str(content_dir / "other.md"): 1,
+        str(content_dir / "sample.md"): 1,
+    }
+    call_command("load_questions", "--check", str(content_dir))
+    err = capsys.readouterr().err
+    assert err.count("警告 warning:") == 2
+    assert f"警告 warning: {content_dir / 'sample.md'}: 1 条追问没有答案也没有链接（模拟面试不会问）" in err
+    call_command("load_questions", "--check", str(content_dir), verbosity=2)
+    err = capsys.readouterr().err
+    assert f"{content_dir / 'other.md'}:21: 追问没有答案也没有链接（模拟面试不会问）：见示例题" in err
+
+
+def test_an_interview_asks_only_linked_or_answered_follow_ups(content_dir):
+    from quizbank.bank.follow_ups import askable_follow_ups
+
+    write_set(content_dir, "sample.md", sample_text())
+    load(content_dir)
+    askable = askable_follow_ups(Question.objects.get(id="sample-self-attention"))
+    assert [(f["index"], f["text"]) for f in askable] == [(1, "不缩放会怎样？"), (2, "7B 模型的权重占多少显存？")]
+    assert askable[1]["see"] == "sample-7b-weights" and askable[0]["key_points"][0]["weight"] == 2
+    assert askable_follow_ups(Question.objects.get(id="sample-7b-weights")) == []

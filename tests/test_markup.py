@@ -4,7 +4,15 @@ from decimal import Decimal
 
 import pytest
 
-from quizbank.bank.markup import ContentErrors, format_set, numeric_matches, parse_set
+from quizbank.bank.markup import (
+    ContentErrors,
+    FollowUp,
+    KeyPoint,
+    format_set,
+    numeric_matches,
+    open_follow_ups,
+    parse_set,
+)
 from quizbank.bank.rendering import render_markdown, stray_math
 from tests.helpers import sample_text
 
@@ -27,7 +35,9 @@ def test_it_parses_every_part_of_a_question():
     assert first.key_points[0].weight == 2 and first.key_points[0].aliases == ("加权求和", "weighted sum")
     assert first.key_points[2].weight == 1 and first.key_points[2].aliases == ()
     assert "## not a heading" in first.extended
-    assert first.follow_ups == ("为什么要除以 √d_k？",)
+    assert [f.text for f in first.follow_ups] == ["为什么要除以 √d_k？", "不缩放会怎样？", "7B 模型的权重占多少显存？"]
+    assert first.follow_ups[0].is_open and first.follow_ups[1].probes == (2,)
+    assert first.follow_ups[2].see == "sample-7b-weights" and first.follow_ups[2].probes == (0, 1)
     assert first.sources[0].startswith("Vaswani")
     assert numeric.qtype == "numeric" and numeric.numeric_answer == Decimal("14")
     assert (numeric.tolerance, numeric.unit) == ("5%", "GB")
@@ -190,3 +200,92 @@ def test_display_math_is_rendered_wherever_it_starts(markdown):
 def test_math_left_as_text_is_found():
     assert stray_math(render_markdown("价格 $$ 没有闭合")) == "$$"
     assert stray_math(render_markdown("`$$` 在代码里和 $5 美元不算")) is None
+
+
+# -- follow-ups (追问) ------------------------------------------------------------------------
+KP3 = "- 要点一\n- 要点二\n- 要点三\n"
+FOLLOW_UPS = """
+### 追问
+
+- 为什么是 √d_k 而不是 d_k？ {probes="1|3"}
+
+  除以 $d_k$ 会把方差压到 1/d_k；
+  除以 √d_k 让方差回到 1。
+
+  - 除以 d_k 让分布过平 {aliases="1/d_k|过于平坦"}
+  - 除以 √d_k 让方差为 1 {weight=2 aliases="方差为 1"}
+- 多头注意力里 d_k 与头数是什么关系？ {see=t-b probes="2"}
+- 一个还没有答案的追问
+"""
+
+
+def question_with(follow_ups: str, key_points: str = KP3) -> str:
+    """One question (id t-a, key points on lines 17–19) whose 追问 section starts on line 21."""
+    return HEAD + GOOD_Q.replace("- 要点\n", key_points) + follow_ups
+
+
+def test_follow_ups_are_answered_linked_or_open():
+    answered, linked, plain = parse_set(question_with(FOLLOW_UPS), "t.md").questions[0].follow_ups
+    assert answered.text == "为什么是 √d_k 而不是 d_k？" and answered.probes == (0, 2) and answered.see == ""
+    assert answered.answer == "除以 $d_k$ 会把方差压到 1/d_k；\n除以 √d_k 让方差回到 1。"
+    assert answered.key_points == (
+        KeyPoint("除以 d_k 让分布过平", 1, ("1/d_k", "过于平坦")),
+        KeyPoint("除以 √d_k 让方差为 1", 2, ("方差为 1",)),
+    )
+    assert linked == FollowUp("多头注意力里 d_k 与头数是什么关系？", see="t-b", probes=(1,))
+    assert plain == FollowUp("一个还没有答案的追问") and plain.is_open and not answered.is_open
+    assert [f.line for f in (answered, linked, plain)] == [23, 30, 31]
+
+
+def test_follow_ups_are_written_back_canonically():
+    data = parse_set(question_with(FOLLOW_UPS.replace('{probes="1|3"}', "{probes=1|3}")), "t.md")
+    text = format_set(data)
+    assert '- 为什么是 √d_k 而不是 d_k？ {probes="1|3"}\n\n  除以 $d_k$' in text
+    assert '回到 1。\n\n  - 除以 d_k 让分布过平 {aliases="1/d_k|过于平坦"}\n  - 除以 √d_k' in text
+    assert '方差为 1"}\n- 多头注意力里 d_k 与头数是什么关系？ {see=t-b probes="2"}\n- 一个还没有答案的追问\n' in text
+    again = parse_set(text, "t.md")
+    assert again.questions == data.questions and format_set(again) == text
+
+
+def test_a_wrapped_follow_up_line_and_a_wrapped_key_point_are_joined():
+    text = question_with(
+        "\n### 追问\n\n- 很长的追问\n  接着写 {probes=2}\n\n  答案。\n\n  - 很长的\n    关键点 {weight=2}\n"
+    )
+    (f,) = parse_set(text, "t.md").questions[0].follow_ups
+    assert (f.text, f.probes, f.answer) == ("很长的追问 接着写", (1,), "答案。")
+    assert f.key_points == (KeyPoint("很长的 关键点", 2),)
+
+
+@pytest.mark.parametrize(
+    ("follow_ups", "expected"),
+    [
+        ("- 追问 {colour=red}", "content/t.md:23: 追问的未知属性 'colour'"),
+        ("- 追问 {probes=0}", "content/t.md:23: probes 里的 '0'"),
+        ("- 追问 {probes=x}", "content/t.md:23: probes 里的 'x'"),
+        ('- 追问 {probes="1|"}', "content/t.md:23: probes 里的 ''"),
+        ("- 追问 {probes=4}", "content/t.md:23: probes 里的 4 超出了本题的关键点条数（3 条）"),
+        ("- 追问 {see=T_B}", "content/t.md:23: see='T_B' 不是题目 id"),
+        ("- 追问 {see=t-a}", "content/t.md:23: 追问的 see=t-a 指向了本题自己"),
+        ("- 追问 {see=t-b}\n\n  答案。\n\n  - 点", "content/t.md:23: 追问有 see=t-b 就不能再写答案"),
+        ("- 追问\n\n  答案。\n- 下一个", "content/t.md:23: 有答案的追问需要 1–3 条关键点"),
+        ("- 追问\n\n  - 点", "content/t.md:25: 追问的关键点前面要有一段简短答案"),
+        ("- 追问\n  - 点", "content/t.md:24: 追问的关键点前面要有一段简短答案"),
+        ("- 追问\n\n  答案。\n\n  - 一\n  - 二\n  - 三\n  - 四", "content/t.md:30: 追问最多 3 条关键点，这里有 4 条"),
+        ("- 追问\n\n  答案。\n\n  - 点 {weight=9}", "content/t.md:27: weight 必须是 1–5 的整数"),
+        ("- 追问\n\n  答案。\n\n  - 点 {probes=1}", "content/t.md:27: 关键点的未知属性 'probes'"),
+        ("- 追问\n\n  答案。\n\n  第二段。\n\n  - 点", "content/t.md:27: 追问的答案只能是一段"),
+        ("- 追问\n\n  答案。\n\n  - 点\n\n  后话。", "content/t.md:29: 追问的关键点后面不能再有正文"),
+        ("- 追问\n\n答案没有缩进。", "content/t.md:25: 追问 小节只能是列表"),
+        ("- 追问\n\n \t答案。\n\n  - 点", "content/t.md:25: 追问的答案和关键点要缩进 2 个空格"),
+    ],
+)
+def test_a_bad_follow_up_names_its_file_and_line(follow_ups, expected):
+    errors = errors_of(question_with(f"\n### 追问\n\n{follow_ups}\n"))
+    assert any(e.startswith(expected) for e in errors), errors
+
+
+def test_open_follow_ups_are_warnings_with_their_lines():
+    data = parse_set(question_with(FOLLOW_UPS), "content/t.md")
+    assert [str(w) for w in open_follow_ups(data)] == [
+        "content/t.md:31: 追问没有答案也没有链接（模拟面试不会问）：一个还没有答案的追问"
+    ]

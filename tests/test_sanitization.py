@@ -77,6 +77,11 @@ type: single
 ### 追问
 
 - {evil}
+- {evil}
+
+  {evil}
+
+  - {evil}
 
 ### 来源
 

@@ -68,6 +68,17 @@ def test_rendered_answer_has_highlighted_code_and_math(client, sample):
     assert "katex.min.js" in html and "cdn" not in html.lower()
 
 
+def test_question_page_shows_follow_ups_with_their_answers_and_links(client, sample):
+    html = client.get(reverse("bank:question", args=["sample-self-attention"])).content.decode()
+    section = html[html.index('<section class="follow-ups">') :]
+    section = section[: section.index("</section>")]
+    assert section.count("<li>") == 3 and "为什么要除以 √d_k？" in section
+    answer = re.search(r"不缩放会怎样？\s*<details><summary>参考答案</summary>(.*?)</details>", section, re.S)
+    assert answer and "softmax 饱和，梯度很小" in answer.group(1) and "arithmatex" in answer.group(1)
+    assert re.search(r'7B 模型的权重占多少显存？ <a href="/questions/sample-7b-weights/">答案见这道题', section)
+    assert section.count("<details>") == 1
+
+
 def test_unknown_question_and_topic_are_404(client, sample):
     assert client.get(reverse("bank:question", args=["nope"])).status_code == 404
     assert client.get(reverse("bank:topic", args=["nope"])).status_code == 404

@@ -21,12 +21,15 @@ from quizbank.bank.markup import (
     SECTIONS,
     ContentError,
     ContentErrors,
+    FollowUp,
     KeyPoint,
     Option,
     QuestionData,
     SetData,
     format_question,
     format_set,
+    heading_ids,
+    open_follow_ups,
     parse_set,
 )
 from quizbank.bank.models import Question, QuestionRevision, QuestionSet, Tag
@@ -49,6 +52,8 @@ class LoadSummary:
     checked_only: bool = False
     per_set: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # follow-ups with neither `see=` nor an answer (a mock interview never asks them)
+    open_follow_ups: list[ContentError] = field(default_factory=list)
     index_seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -63,7 +68,14 @@ class LoadSummary:
             "check": self.checked_only,
             "per_set": self.per_set,
             "warnings": self.warnings,
+            "open_follow_ups": self.open_follow_ups_per_file(),
         }
+
+    def open_follow_ups_per_file(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for warning in self.open_follow_ups:
+            counts[warning.path] = counts.get(warning.path, 0) + 1
+        return counts
 
 
 @dataclass
@@ -125,6 +137,7 @@ def load_questions(
         except ContentErrors as exc:
             errors.extend(exc.errors)
     errors.extend(_cross_file_errors(parsed, skipped))
+    errors.extend(_link_errors(parsed, _other_ids(loaded, parsed, check=check)))
     for directory in directories:
         try:
             load_glossary(directory / GLOSSARY_DIR, display_path)
@@ -135,6 +148,7 @@ def load_questions(
 
     summary = LoadSummary(files_skipped=len(skipped), checked_only=check)
     summary.warnings = [str(w) for _, data in parsed for w in generic_alias_warnings(data)]
+    summary.open_follow_ups = [w for _, data in parsed for w in open_follow_ups(data)]
     if check:
         if errors := _rendering_errors(parsed):
             raise ContentErrors(errors)
@@ -156,12 +170,21 @@ def _rendering_errors(parsed) -> list[ContentError]:
     errors = []
     for (f, q), html in zip(questions, render_questions([q for _, q in questions]), strict=True):
         for name, value in html.items():
-            delimiter = stray_math("\n".join(value) if isinstance(value, list) else value)
+            delimiter = stray_math(_joined(value))
             if delimiter:
                 section = SECTIONS.get(name.removesuffix("_html"), ("正文",))[0]
                 message = f"{section} 里的数学公式没有渲染，留下了 {delimiter}（公式写成 $…$，或单独成行的 $$…$$）"
                 errors.append(ContentError(f.display, _line_of(f.text, q.line, delimiter), message))
     return errors
+
+
+def _joined(value) -> str:
+    """One HTML text of a rendered field: a string, a list of strings, or a list of dicts of them."""
+    if isinstance(value, list):
+        return "\n".join(_joined(v) for v in value)
+    if isinstance(value, dict):
+        return "\n".join(_joined(v) for v in value.values())
+    return value
 
 
 def _line_of(text: str, start: int, needle: str) -> int:
@@ -207,6 +230,29 @@ def _cross_file_errors(parsed, skipped) -> list[ContentError]:
     return errors
 
 
+def _other_ids(loaded: list[_File], parsed, *, check: bool) -> set[str]:
+    """Question ids a `see=` may name besides those of the parsed files: the loaded questions of
+    the other sets, or (--check, which reads files only) the headings of the other files."""
+    parsed_slugs = [data.slug for _, data in parsed]
+    if not check:
+        return set(Question.objects.active().exclude(question_set__slug__in=parsed_slugs).values_list("id", flat=True))
+    parsed_paths = {f.path.resolve() for f, _ in parsed}
+    others = {p.resolve() for f in loaded for p in f.path.parent.glob("*.md")} - parsed_paths
+    return {qid for path in others for qid in heading_ids(path.read_text(encoding="utf-8", errors="replace"))}
+
+
+def _link_errors(parsed, other_ids: set[str]) -> list[ContentError]:
+    """Every `see=` must name a question (in any set)."""
+    ids = other_ids | {q.id for _, data in parsed for q in data.questions}
+    return [
+        ContentError(f.display, follow_up.line, f"追问的 see={follow_up.see} 不是任何题目的 id")
+        for f, data in parsed
+        for q in data.questions
+        for follow_up in q.follow_ups
+        if follow_up.see and follow_up.see not in ids
+    ]
+
+
 def _write(parsed, skipped, directories: list[Path], summary: LoadSummary) -> tuple[list[str], list[str]]:
     now = timezone.now()
     sets_by_slug = {s.slug: s for s in QuestionSet.objects.filter(slug__in=[d.slug for _, d in parsed])}
@@ -229,9 +275,10 @@ def _write(parsed, skipped, directories: list[Path], summary: LoadSummary) -> tu
         digest = hashlib.sha256(source.encode()).hexdigest()
         row = existing.get(q_id)
         if row is not None and row.content_hash == digest and row.retired_at is None:
-            # same text: no new version, but rendered again (the file changed or the renderer did)
+            # same text: no new version, but stored and rendered again (the file changed or the
+            # renderer did, and with it perhaps the shape of a JSON field)
             summary.unchanged += 1
-            row.position, row.question_set = position, qs
+            _fill(row, data, qs, position, digest)
             to_render.append((row, data))
             rerendered_rows.append(row)
             continue
@@ -262,7 +309,7 @@ def _write(parsed, skipped, directories: list[Path], summary: LoadSummary) -> tu
     if changed_rows:
         Question.objects.bulk_update(changed_rows, _CONTENT_FIELDS, batch_size=500)
     if rerendered_rows:
-        Question.objects.bulk_update(rerendered_rows, ["position", "question_set", *_HTML_FIELDS], batch_size=500)
+        Question.objects.bulk_update(rerendered_rows, _CONTENT_FIELDS, batch_size=500)
         changed_ids.extend(row.id for row in rerendered_rows)
     existing_revisions = set(
         QuestionRevision.objects.filter(question_id__in=[r.question_id for r in revisions]).values_list(
@@ -308,22 +355,50 @@ _CONTENT_FIELDS = [
 ]
 
 
-_HTML_FIELDS = [name for name in _CONTENT_FIELDS if name.endswith("_html")] + ["options"]
-
-
 def _fill(row: Question, data: QuestionData, qs: QuestionSet, position: int, digest: str) -> None:
     """Copy a parsed question onto its row (the HTML fields are filled by render_questions)."""
     row.question_set, row.position, row.title = qs, position, data.title
     row.difficulty, row.qtype = data.difficulty, data.qtype
     row.body_md, row.answer_md, row.extended_md = data.body, data.answer, data.extended
-    row.key_points = [{"text": k.text, "weight": k.weight, "aliases": list(k.aliases)} for k in data.key_points]
-    row.follow_ups = list(data.follow_ups)
+    row.key_points = [key_point_dict(k) for k in data.key_points]
+    row.follow_ups = [follow_up_dict(f) for f in data.follow_ups]
     row.sources = list(data.sources)
     row.options = [{"text": o.text, "correct": o.correct} for o in data.options]
     row.numeric_answer = "" if data.numeric_answer is None else str(data.numeric_answer)
     row.tolerance, row.unit = data.tolerance, data.unit
     row.content_hash = digest
     row.retired_at = None
+
+
+def key_point_dict(k: KeyPoint) -> dict:
+    return {"text": k.text, "weight": k.weight, "aliases": list(k.aliases)}
+
+
+def follow_up_dict(f: FollowUp) -> dict:
+    """A follow-up as Question.follow_ups stores it (docs/content-format.md, Follow-ups)."""
+    return {
+        "text": f.text,
+        "see": f.see,
+        "answer": f.answer,
+        "key_points": [key_point_dict(k) for k in f.key_points],
+        "probes": list(f.probes),
+    }
+
+
+def _key_point(k: dict) -> KeyPoint:
+    return KeyPoint(k["text"], k.get("weight", 1), tuple(k.get("aliases", [])))
+
+
+def _follow_up(f: dict | str) -> FollowUp:
+    if isinstance(f, str):  # stored before follow-ups had answers (a database not yet re-loaded)
+        return FollowUp(f)
+    return FollowUp(
+        f["text"],
+        f.get("see", ""),
+        f.get("answer", ""),
+        tuple(map(_key_point, f.get("key_points", []))),
+        tuple(f.get("probes", [])),
+    )
 
 
 def _store_alias_shares(parsed) -> None:
@@ -433,8 +508,8 @@ def question_data(row: Question) -> QuestionData:
         body=row.body_md,
         answer=row.answer_md,
         extended=row.extended_md,
-        key_points=tuple(KeyPoint(k["text"], k.get("weight", 1), tuple(k.get("aliases", []))) for k in row.key_points),
-        follow_ups=tuple(row.follow_ups),
+        key_points=tuple(map(_key_point, row.key_points)),
+        follow_ups=tuple(map(_follow_up, row.follow_ups)),
         sources=tuple(row.sources),
         options=tuple(Option(o["text"], o["correct"]) for o in row.options),
         numeric_answer=Decimal(row.numeric_answer) if row.numeric_answer else None,

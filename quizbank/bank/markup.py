@@ -26,6 +26,15 @@ KEY_POINT_ATTRS_RE = re.compile(
 UNPARSED_ATTRS_RE = re.compile(r"(?<!\\)\{\s*[a-z_]+\s*=")
 ATTR_RE = re.compile(r'\s*(?P<key>[a-z_]+)=(?:"(?P<quoted>[^"]*)"|(?P<bare>[^\s"]+))')
 TASK_RE = re.compile(r"^\[(?P<mark>[ xX])\]\s+(?P<text>.+)$")
+# A follow-up is a top-level item (indented 0–1 spaces); its answer and key points are indented 2.
+FOLLOW_UP_RE = re.compile(r"^\s?(?:[-*+]|\d+[.)])\s+(.*)$")
+NESTED_BULLET_RE = re.compile(r"^[-*+]\s+(.*)$")
+PROBE_RE = re.compile(r"^[0-9]+$")
+KEY_POINT_ATTRS = ("weight", "aliases")
+KEY_POINT_EXAMPLE = '{weight=2 aliases="低秩|low-rank"}'
+FOLLOW_UP_ATTRS = ("see", "probes")
+FOLLOW_UP_EXAMPLE = '{see=some-question-id probes="1|3"}'
+MAX_FOLLOW_UP_POINTS = 3
 
 # libyaml's loader when PyYAML was built with it: ~10x faster on thousands of small blocks.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -56,6 +65,23 @@ class KeyPoint:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """A 追问: linked to a bank question (`see`), answered in place (`answer` + 1–3 key points),
+    or open (neither: shown on the page, never asked by a mock interview)."""
+
+    text: str
+    see: str = ""
+    answer: str = ""
+    key_points: tuple[KeyPoint, ...] = ()
+    probes: tuple[int, ...] = ()  # 0-based indexes of the parent question's key points
+    line: int = field(default=0, compare=False)
+
+    @property
+    def is_open(self) -> bool:
+        return not self.see and not self.answer
+
+
+@dataclass(frozen=True)
 class Option:
     text: str
     correct: bool
@@ -73,7 +99,7 @@ class QuestionData:
     answer: str = ""
     extended: str = ""
     key_points: tuple[KeyPoint, ...] = ()
-    follow_ups: tuple[str, ...] = ()
+    follow_ups: tuple[FollowUp, ...] = ()
     sources: tuple[str, ...] = ()
     options: tuple[Option, ...] = ()
     numeric_answer: Decimal | None = None
@@ -350,11 +376,15 @@ class _Parser:
         q.answer = block(parts.get("answer", []))
         q.extended = block(parts.get("extended", []))
         for key in LIST_SECTIONS:
-            if key in parts:
+            if key == "follow_ups":
+                items = self.follow_up_items(parts.get(key, []))
+                q.follow_ups = tuple(self.follow_up(n, text, lines) for n, text, lines in items)
+            elif key in parts:
                 items = self.list_items(parts[key], key)
                 setattr(q, key, tuple(self.list_item(key, n, item) for n, item in items))
         q.options = tuple(o for o in q.options if o is not None)
         q.key_points = tuple(k for k in q.key_points if k is not None)
+        q.follow_ups = tuple(f for f in q.follow_ups if f is not None)
         self.section_lines = {key: (lines[0][0] if lines else line_no) for key, lines in parts.items()}
 
     def list_items(self, lines: list[tuple[int, str]], key: str) -> list[tuple[int, str]]:
@@ -382,8 +412,9 @@ class _Parser:
             return self.key_point(n, item)
         return item
 
-    def key_point(self, n: int, item: str) -> KeyPoint | None:
-        weight, aliases = 1, ()
+    def attributes(self, n: int, item: str, what: str, allowed: tuple[str, ...], example: str):
+        """Split `text {key=value key="a|b"}` into (text, {key: value}); None after an error."""
+        values: dict[str, str] = {}
         attrs = KEY_POINT_ATTRS_RE.search(item)
         if attrs:
             item = item[: attrs.start()].strip()
@@ -392,26 +423,124 @@ class _Parser:
             for m in ATTR_RE.finditer(raw):
                 consumed += len(m.group(0))
                 key, value = m.group("key"), m.group("quoted") if m.group("quoted") is not None else m.group("bare")
-                if key == "weight":
-                    if not value.isdigit() or not 1 <= int(value) <= 5:
-                        self.error(n, f"weight 必须是 1–5 的整数，而不是 {value!r}")
-                        return None
-                    weight = int(value)
-                elif key == "aliases":
-                    aliases = tuple(dict.fromkeys(a.strip() for a in value.split("|") if a.strip()))
-                else:
-                    self.error(n, f"关键点的未知属性 {key!r}（可用：weight、aliases）")
+                if key not in allowed:
+                    self.error(n, f"{what}的未知属性 {key!r}（可用：{'、'.join(allowed)}）")
                     return None
+                values[key] = value
             if consumed != len(raw.rstrip()):
-                self.error(n, f'关键点属性写法不对：{{{raw}}}（例如 {{weight=2 aliases="低秩|low-rank"}}）')
+                self.error(n, f"{what}属性写法不对：{{{raw}}}（例如 {example}）")
                 return None
         if UNPARSED_ATTRS_RE.search(item):
-            self.error(n, f'关键点属性没有解析：{item[:60]}（写在行尾，例如 {{weight=2 aliases="低秩|low-rank"}}）')
+            self.error(n, f"{what}属性没有解析：{item[:60]}（写在行尾，例如 {example}）")
             return None
+        return item, values
+
+    def key_point(self, n: int, item: str) -> KeyPoint | None:
+        parsed = self.attributes(n, item, "关键点", KEY_POINT_ATTRS, KEY_POINT_EXAMPLE)
+        if parsed is None:
+            return None
+        item, attrs = parsed
+        weight = attrs.get("weight", "1")
+        if not PROBE_RE.match(weight) or not 1 <= int(weight) <= 5:
+            self.error(n, f"weight 必须是 1–5 的整数，而不是 {weight!r}")
+            return None
+        aliases = tuple(dict.fromkeys(a.strip() for a in attrs.get("aliases", "").split("|") if a.strip()))
         if not item:
             self.error(n, "关键点为空")
             return None
-        return KeyPoint(text=item, weight=weight, aliases=aliases, line=n)
+        return KeyPoint(text=item, weight=int(weight), aliases=aliases, line=n)
+
+    # -- follow-ups --------------------------------------------------------------------------
+    def follow_up_items(self, lines: list[tuple[int, str]]) -> list[tuple[int, str, list[tuple[int, str]]]]:
+        """(line, question text, the lines after it from its first blank line on) per item."""
+        items: list[tuple[int, str, list[tuple[int, str]]]] = []
+        for n, text in lines:
+            bullet = FOLLOW_UP_RE.match(text)
+            if bullet:
+                items.append((n, bullet.group(1).strip(), []))
+            elif not items:
+                if text.strip():
+                    self.error(n, "追问 小节只能是列表（每项以 - 开头）")
+            elif not text.strip():
+                items[-1][2].append((n, ""))
+            elif text.startswith((" ", "\t")):
+                if items[-1][2] or NESTED_BULLET_RE.match(text.strip()):
+                    items[-1][2].append((n, text))
+                else:  # the question itself wrapped onto the next line
+                    items[-1] = (items[-1][0], f"{items[-1][1]} {text.strip()}", [])
+            else:
+                self.error(n, "追问 小节只能是列表（每项以 - 开头；答案和关键点缩进 2 个空格）")
+        return items
+
+    def follow_up(self, n: int, item: str, lines: list[tuple[int, str]]) -> FollowUp | None:
+        parsed = self.attributes(n, item, "追问", FOLLOW_UP_ATTRS, FOLLOW_UP_EXAMPLE)
+        if parsed is None:
+            return None
+        text, attrs = parsed
+        if not text:
+            self.error(n, "追问为空")
+            return None
+        see = attrs.get("see", "")
+        if "see" in attrs and not ID_RE.match(see):
+            self.error(n, f"see={see!r} 不是题目 id（小写字母、数字和 -）")
+            return None
+        probes: list[int] = []
+        for part in attrs["probes"].split("|") if "probes" in attrs else ():
+            if not PROBE_RE.match(part.strip()) or int(part) < 1:
+                self.error(
+                    n, f'probes 里的 {part.strip()!r} 不是本题关键点的序号（从 1 开始的整数，例如 probes="1|3"）'
+                )
+                return None
+            probes.append(int(part) - 1)
+        if see and any(t.strip() for _, t in lines):
+            self.error(n, f"追问有 see={see} 就不能再写答案（答案在链接的题目里）")
+            return None
+        answered = self.follow_up_answer(n, lines)
+        if answered is None:
+            return None
+        answer, key_points = answered
+        return FollowUp(text, see, answer, key_points, tuple(dict.fromkeys(probes)), line=n)
+
+    def follow_up_answer(self, n: int, lines: list[tuple[int, str]]) -> tuple[str, tuple[KeyPoint, ...]] | None:
+        """The indented short answer (one paragraph) and its nested list of 1–3 key points."""
+        paragraph: list[str] = []
+        points: list[tuple[int, str]] = []
+        ended = False  # a blank line after the paragraph
+        for line_no, text in lines:
+            if not text.strip():
+                ended = ended or bool(paragraph)
+                continue
+            if not text.startswith("  "):
+                self.error(line_no, "追问的答案和关键点要缩进 2 个空格")
+                return None
+            bullet = NESTED_BULLET_RE.match(text[2:])
+            if bullet:
+                points.append((line_no, bullet.group(1).strip()))
+            elif points and text.startswith("    "):  # a key point wrapped onto the next line
+                points[-1] = (points[-1][0], f"{points[-1][1]} {text.strip()}")
+            elif points:
+                self.error(line_no, "追问的关键点后面不能再有正文（先写一段答案，再写关键点列表）")
+                return None
+            elif ended:
+                self.error(line_no, "追问的答案只能是一段（1–3 句）")
+                return None
+            else:
+                paragraph.append(text.strip())
+        if not paragraph and not points:
+            return "", ()
+        if not paragraph:
+            self.error(points[0][0], "追问的关键点前面要有一段简短答案（缩进 2 个空格）")
+            return None
+        if not points:
+            self.error(n, "有答案的追问需要 1–3 条关键点（答案下面缩进的 - 列表）")
+            return None
+        if len(points) > MAX_FOLLOW_UP_POINTS:
+            self.error(points[MAX_FOLLOW_UP_POINTS][0], f"追问最多 3 条关键点，这里有 {len(points)} 条")
+            return None
+        key_points = [self.key_point(line_no, text) for line_no, text in points]
+        if None in key_points:
+            return None
+        return "\n".join(paragraph), tuple(key_points)
 
     def question_checks(self, q: QuestionData, line_no: int) -> None:
         lines = getattr(self, "section_lines", {})
@@ -432,6 +561,12 @@ class _Parser:
                 self.error(where, f"单选题只能有 1 个正确选项，这里有 {correct} 个")
         elif q.options:
             self.error(lines.get("options", line_no), "只有 single / multi 类型的问题可以有选项")
+        for f in q.follow_ups:
+            if f.see and f.see == q.id:
+                self.error(f.line, f"追问的 see={f.see} 指向了本题自己")
+            for p in f.probes:
+                if q.key_points and p >= len(q.key_points):
+                    self.error(f.line, f"probes 里的 {p + 1} 超出了本题的关键点条数（{len(q.key_points)} 条）")
 
     def check_unique_ids(self, questions: list[QuestionData]) -> None:
         seen: dict[str, int] = {}
@@ -451,6 +586,21 @@ def block(lines: list[tuple[int, str]]) -> str:
 def parse_set(text: str, path: str = "<string>") -> SetData:
     """Parse one question-set file; raise ContentErrors naming file and line for every problem."""
     return _Parser(text, path).parse()
+
+
+def heading_ids(text: str) -> list[str]:
+    """The ids of a file's question headings, read without parsing the rest."""
+    return [m.group("id") for line in text.split("\n") if (m := QUESTION_RE.match(line)) and m.group("id")]
+
+
+def open_follow_ups(data: SetData) -> list[ContentError]:
+    """One warning per follow-up with neither `see=` nor an answer (a mock interview skips it)."""
+    return [
+        ContentError(data.path, f.line, f"追问没有答案也没有链接（模拟面试不会问）：{f.text[:40]}")
+        for q in data.questions
+        for f in q.follow_ups
+        if f.is_open
+    ]
 
 
 # -- formatting ----------------------------------------------------------------------------
@@ -496,7 +646,7 @@ def format_question(q: QuestionData) -> str:
         out.append(section("extended", q.extended))
     out.append(section("key_points", [format_key_point(k) for k in q.key_points]))
     if q.follow_ups:
-        out.append(section("follow_ups", list(q.follow_ups)))
+        out.append(section("follow_ups", "\n".join(format_follow_up(f) for f in q.follow_ups)))
     if q.sources:
         out.append(section("sources", list(q.sources)))
     return "\n".join(out)
@@ -514,3 +664,15 @@ def format_key_point(k: KeyPoint) -> str:
     if k.aliases:
         attrs.append(f'aliases="{"|".join(k.aliases)}"')
     return f"{k.text} {{{' '.join(attrs)}}}" if attrs else k.text
+
+
+def format_follow_up(f: FollowUp) -> str:
+    attrs = [f"see={f.see}"] if f.see else []
+    if f.probes:
+        attrs.append(f'probes="{"|".join(str(p + 1) for p in f.probes)}"')
+    head = f"- {f.text} {{{' '.join(attrs)}}}" if attrs else f"- {f.text}"
+    if not f.answer:
+        return head
+    answer = "\n".join(f"  {line}" for line in f.answer.split("\n"))
+    points = "\n".join(f"  - {format_key_point(k)}" for k in f.key_points)
+    return f"{head}\n\n{answer}\n\n{points}"

@@ -112,6 +112,16 @@ class Question(models.Model):
     def is_choice(self) -> bool:
         return self.qtype in (QuestionType.SINGLE, QuestionType.MULTI)
 
+    @property
+    def follow_up_items(self) -> list[dict]:
+        """Each follow-up for the page: {"text", "answer"} as HTML and the id it links to ("see")."""
+        return [
+            {"text": html, "answer": "", "see": ""}
+            if isinstance(html, str)  # stored before follow-ups had answers: re-load to refresh
+            else {**html, "see": data.get("see", "") if isinstance(data, dict) else ""}
+            for data, html in zip(self.follow_ups, self.follow_ups_html, strict=False)
+        ]
+
 
 class QuestionRevision(models.Model):
     """The canonical Markdown of a question each time it changed: what an editor diffs and

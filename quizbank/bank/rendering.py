@@ -159,16 +159,17 @@ def render_question(q) -> dict:
         "answer_html": render_markdown(q.answer),
         "extended_html": render_markdown(q.extended),
         "key_points_html": [render_inline(k.text) for k in q.key_points],
-        "follow_ups_html": [render_inline(t) for t in q.follow_ups],
+        "follow_ups_html": [{"text": render_inline(f.text), "answer": render_markdown(f.answer)} for f in q.follow_ups],
         "sources_html": [render_inline(t) for t in q.sources],
         "options_html": [render_inline(o.text) for o in q.options],
     }
 
 
 PARALLEL_THRESHOLD = 400
-# Bump when the same Markdown renders differently (a fixed math rule, a new sanitiser setting):
-# the loader then re-reads every file and re-renders its questions, without a new version.
-RENDERER_VERSION = "2"
+# Bump when the same Markdown renders or is stored differently (a fixed math rule, a new sanitiser
+# setting, a new shape of a JSON field): the loader then re-reads every file, stores and renders
+# its questions again, without a new version. 3: follow-ups became dicts (answer, key points).
+RENDERER_VERSION = "3"
 
 
 def render_questions(questions: list) -> list[dict]:

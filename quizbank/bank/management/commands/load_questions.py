@@ -28,6 +28,12 @@ class Command(BaseCommand):
             raise CommandError(f"{count} 个错误，什么都没有写入 / {count} error(s), nothing written") from None
         for warning in summary.warnings:
             self.stderr.write(f"警告 warning: {warning}")
+        # one line per file (a file may have dozens); every follow-up with its line at -v 2
+        for path, count in summary.open_follow_ups_per_file().items():
+            self.stderr.write(f"警告 warning: {path}: {count} 条追问没有答案也没有链接（模拟面试不会问）")
+        if options["verbosity"] >= 2:
+            for warning in summary.open_follow_ups:
+                self.stderr.write(f"警告 warning: {warning}")
         if options["json"]:
             self.stdout.write(json.dumps(summary.as_dict(), ensure_ascii=False, sort_keys=True))
             return
