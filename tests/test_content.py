@@ -94,6 +94,15 @@ def test_no_alias_is_generic_in_its_set():
     assert warnings == []
 
 
+@pytest.mark.xfail(strict=False, reason="content conversion in progress")
+def test_every_follow_up_is_linked_or_answered():
+    """A mock interview asks only follow-ups it can grade: none is left open."""
+    from quizbank.bank.markup import open_follow_ups
+
+    open_ones = [str(w) for s in bundled_sets() for w in open_follow_ups(s)]
+    assert len(open_ones) == 0, f"{len(open_ones)} open follow-ups, e.g. {open_ones[:3]}"
+
+
 def test_the_reference_answer_graded_against_its_own_rubric_scores_well():
     """A rubric that its own reference does not meet is a rubric a good answer cannot meet."""
     from quizbank.grading.offline import grade_offline
