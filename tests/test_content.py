@@ -94,7 +94,6 @@ def test_no_alias_is_generic_in_its_set():
     assert warnings == []
 
 
-@pytest.mark.xfail(strict=False, reason="content conversion in progress")
 def test_every_follow_up_is_linked_or_answered():
     """A mock interview asks only follow-ups it can grade: none is left open."""
     from quizbank.bank.markup import open_follow_ups
