@@ -33,10 +33,16 @@ def missed_points(points) -> list[int]:
     return [p.index for p in points if p.status in MISSED]
 
 
-def should_follow_up(score: int, points, *, empty: bool, rules: StyleRules) -> bool:
+CEILING_MARGIN = 5
+
+
+def should_follow_up(score: int, points, *, empty: bool, rules: StyleRules, ceiling: int = 100) -> bool:
     """Dig in when the answer missed something — not when it was near perfect, and not when it
-    was empty or "don't know" (a follow-up on nothing is no follow-up)."""
-    return not empty and score < rules.below and bool(missed_points(points))
+    was empty or "don't know" (a follow-up on nothing is no follow-up). Near perfect is relative
+    to `ceiling`, what the bank's own core answer scores on the same rubric: a rubric can hold a
+    point only the extended answer covers, and saying all the core answer says is no thin answer."""
+    below = min(rules.below, ceiling - CEILING_MARGIN)
+    return not empty and score < below and bool(missed_points(points))
 
 
 def choose(askable: list[dict], missed: list[int], asked: set[int], weights: list[int] | None = None) -> int | None:

@@ -357,7 +357,8 @@ def _follow_up(interview: Interview, turn: Turn, now: datetime) -> bool:
         return False
     text = turn.attempt.text
     verdict = rubrics.grade(rubrics.target(turn.attempt), text, pasted=grading.looks_pasted(turn.attempt))
-    if not followups.should_follow_up(verdict.score, verdict.points, empty=is_skip(text), rules=rules):
+    ceiling = _ceiling(rubrics.target(turn.attempt))
+    if not followups.should_follow_up(verdict.score, verdict.points, empty=is_skip(text), rules=rules, ceiling=ceiling):
         return False
     parent_question = root.question
     if turn.parent is not None:  # pressing on: what the first answer missed, still missed
@@ -386,6 +387,19 @@ def _follow_up(interview: Interview, turn: Turn, now: datetime) -> bool:
         return False
     _ask_authored(interview, root, authored, now)
     return True
+
+
+def _ceiling(target) -> int:
+    """What the reference's core answer scores on its own rubric (offline, cached per version)."""
+    key = (target.id, target.version)
+    if key not in _CEILINGS:
+        if len(_CEILINGS) > 2048:
+            _CEILINGS.clear()
+        _CEILINGS[key] = rubrics.grade(target, target.answer_md).score if target.answer_md else 100
+    return _CEILINGS[key]
+
+
+_CEILINGS: dict[tuple, int] = {}
 
 
 def _authored(interview: Interview, question: Question, asked: list[Turn], missed: list[int]) -> dict | None:
