@@ -1,5 +1,6 @@
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 register = template.Library()
 
@@ -15,12 +16,12 @@ def mmss(seconds) -> str:
 
 
 STATES = {
-    "graded": "已评分",
-    "pending": "评分中",
-    "failed": "评分失败",
-    "skipped": "跳过",
-    "dont_know": "不知道",
-    "unanswered": "未作答",
+    "graded": gettext_noop("已评分"),
+    "pending": gettext_noop("评分中"),
+    "failed": gettext_noop("评分失败"),
+    "skipped": gettext_noop("跳过"),
+    "dont_know": gettext_noop("不知道"),
+    "unanswered": gettext_noop("未作答"),
 }
 
 
