@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quizbank.bank.models import QuestionSet
@@ -54,12 +55,24 @@ def _turn_report(turn: Turn) -> TurnReport:
     used = None
     if turn.answered_at:
         used = int((turn.answered_at - turn.asked_at).total_seconds())
-    if turn.follow_up:
-        model = render_markdown(turn.follow_up.get("answer", ""))
-    else:
-        model = turn.question.answer_html
+    model = _model_answer_html(turn)
     grade = getattr(turn.attempt, "grade", None) if turn.attempt_id and state == "graded" else None
     return TurnReport(turn, state, score, grade, used, model)
+
+
+def _model_answer_html(turn: Turn) -> str:
+    """The model answer, as rendered at load time where it can be: the question's, or its
+    follow-up's (the same text at the same index); a written follow-up's is its question's."""
+    follow_up = turn.follow_up
+    if not follow_up:
+        return turn.question.answer_html
+    if follow_up.get("generated") and "index" not in follow_up:
+        return turn.question.answer_html
+    index = follow_up.get("index")
+    stored = turn.question.follow_ups
+    if isinstance(index, int) and index < len(stored) and stored[index].get("answer") == follow_up.get("answer"):
+        return turn.question.follow_ups_html[index].get("answer", "")
+    return render_markdown(follow_up.get("answer", ""))
 
 
 def questions(interview: Interview) -> list[TurnReport]:
@@ -114,12 +127,17 @@ def trend(interview: Interview) -> list[tuple[str, float]]:
         if interview.track_id
         else earlier.filter(track__isnull=True, topics=interview.topics)
     )
-    points = []
-    for past in earlier.order_by("started_at")[:30]:
-        result = overall(questions(past))
-        if result["score"] is not None:
-            points.append((past.started_at.strftime("%m-%d"), result["score"]))
-    return points
+    past = list(earlier.order_by("-started_at").values_list("pk", "started_at")[:30])[::-1]
+    scores: dict[int, list[int]] = defaultdict(list)
+    rows = Turn.objects.filter(interview__in=[pk for pk, _ in past], parent__isnull=True).values_list(
+        "interview_id", "outcome", "attempt__status", "attempt__score"
+    )
+    for interview_id, outcome, status, score in rows:
+        if outcome in ZERO_OUTCOMES:
+            scores[interview_id].append(0)
+        elif status == AttemptStatus.GRADED and score is not None:
+            scores[interview_id].append(round(score))
+    return [(started.strftime("%m-%d"), round(sum(scores[pk]) / len(scores[pk]))) for pk, started in past if scores[pk]]
 
 
 def advice(rows: list[TurnReport], topic_scores, queued: int, waiting: int = 0) -> dict:
