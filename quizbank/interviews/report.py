@@ -137,7 +137,11 @@ def trend(interview: Interview) -> list[tuple[str, float]]:
             scores[interview_id].append(0)
         elif status == AttemptStatus.GRADED and score is not None:
             scores[interview_id].append(round(score))
-    return [(started.strftime("%m-%d"), round(sum(scores[pk]) / len(scores[pk]))) for pk, started in past if scores[pk]]
+    return [
+        (timezone.localtime(started).strftime("%m-%d"), round(sum(scores[pk]) / len(scores[pk])))
+        for pk, started in past
+        if scores[pk]
+    ]
 
 
 def advice(rows: list[TurnReport], topic_scores, queued: int, waiting: int = 0) -> dict:
