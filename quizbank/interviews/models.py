@@ -80,6 +80,8 @@ class Interview(models.Model):
     ends_at = models.DateTimeField(help_text="the interview-wide clock")
     finished_at = models.DateTimeField(null=True, blank=True)
     queued_for_practice = models.JSONField(default=list, blank=True, help_text="question ids rated into practice")
+    # the LLM's feedback once every grade is in: {"strengths", "weaknesses", "next_steps", "model"}
+    summary = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

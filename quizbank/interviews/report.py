@@ -55,12 +55,12 @@ def _turn_report(turn: Turn) -> TurnReport:
     used = None
     if turn.answered_at:
         used = int((turn.answered_at - turn.asked_at).total_seconds())
-    model = _model_answer_html(turn)
+    model = model_answer_html(turn)
     grade = getattr(turn.attempt, "grade", None) if turn.attempt_id and state == "graded" else None
     return TurnReport(turn, state, score, grade, used, model)
 
 
-def _model_answer_html(turn: Turn) -> str:
+def model_answer_html(turn: Turn) -> str:
     """The model answer, as rendered at load time where it can be: the question's, or its
     follow-up's (the same text at the same index); a written follow-up's is its question's."""
     follow_up = turn.follow_up
@@ -187,5 +187,15 @@ def report(interview: Interview) -> dict:
         "radar": charts.radar([(t, s) for t, s, _n in topic_scores]),
         "trend": charts.trend(history),
         "advice": advice(rows, topic_scores, len(interview.queued_for_practice), result["pending"]),
-        "polling": bool(result["pending"]),
+        "polling": bool(result["pending"]) or summary_expected(interview),
     }
+
+
+def summary_expected(interview: Interview) -> bool:
+    """The LLM's feedback is on its way: keep polling a little while (it may never come)."""
+    from datetime import timedelta
+
+    from quizbank.grading.services import grader_kind
+
+    recent = interview.finished_at and timezone.now() - interview.finished_at < timedelta(minutes=2)
+    return bool(grader_kind() == "llm" and interview.summary is None and interview.status == Status.FINISHED and recent)

@@ -503,7 +503,7 @@ def _settle(turn_id: int, written: str, now: datetime) -> None:
 def _finish(interview: Interview, now: datetime) -> None:
     Interview.objects.filter(pk=interview.pk, status=Status.ACTIVE).update(status=Status.FINISHED, finished_at=now)
     interview.status, interview.finished_at = Status.FINISHED, now
-    transaction.on_commit(lambda: queue_weak_questions(interview.pk))
+    transaction.on_commit(lambda: settled(interview.pk))
 
 
 # -- into practice -------------------------------------------------------------------------
@@ -545,6 +545,56 @@ def queue_weak_questions(interview_id: int, now: datetime | None = None) -> list
             interview.queued_for_practice = [*interview.queued_for_practice, *added]
             interview.save(update_fields=["queued_for_practice"])
     return added
+
+
+def settled(interview_id: int) -> None:
+    """A finished interview after a grade arrived (or at its end): rate the weak questions into
+    practice, and once every grade is in, have the LLM (when configured) write the feedback."""
+    queue_weak_questions(interview_id)
+    if grading.grader_kind() != "llm" or ungraded(interview_id):
+        return
+    if Interview.objects.filter(pk=interview_id, status=Status.FINISHED, summary__isnull=True).exists():
+        from quizbank.interviews.tasks import write_summary_task
+
+        try:
+            write_summary_task.delay(interview_id)
+        except Exception:  # noqa: BLE001 — the report keeps its rule-based advice
+            logger.exception("could not queue the summary of interview %s", interview_id)
+
+
+def ungraded(interview_id: int) -> int:
+    return Turn.objects.filter(
+        interview_id=interview_id, attempt__status__in=[AttemptStatus.PENDING, AttemptStatus.GRADING]
+    ).count()
+
+
+def write_summary(interview_id: int, *, grader=None) -> dict | None:
+    """The LLM's strengths, weaknesses and next steps, from the verdicts only (never the
+    candidate's own words: nothing in an answer can steer it); items that read as instructions
+    are dropped. None (the report keeps its rule-based advice) if it fails."""
+    from quizbank.grading.form import instructions_to_grader
+    from quizbank.interviews import report
+
+    interview = Interview.objects.filter(pk=interview_id, status=Status.FINISHED, summary__isnull=True).first()
+    if interview is None or ungraded(interview_id):
+        return None
+    lines = []
+    for i, row in enumerate(report.questions(interview), 1):
+        lines.append(f"{i}. {row.turn.prompt}（{row.state}，{row.score if row.score is not None else '无分数'}）")
+        for p in row.grade.points if row.grade else []:
+            lines.append(f"   - [{p['status']}] {p['text']}")
+        for f in row.follow_ups:
+            lines.append(f"   追问：{f.turn.prompt}（{f.state}，{f.score if f.score is not None else '无分数'}）")
+    try:
+        llm = grader or grading.llm_grader()
+        written = llm.write_summary(verdicts="\n".join(lines))
+    except Exception:  # noqa: BLE001 — the rule-based advice stands
+        logger.warning("no LLM summary for interview %s", interview_id, exc_info=True)
+        return None
+    summary = {k: [x for x in v if not instructions_to_grader(x)] for k, v in written.items()}
+    summary["model"] = llm.config.model
+    Interview.objects.filter(pk=interview_id, summary__isnull=True).update(summary=summary)
+    return summary
 
 
 def retry_grading(interview: Interview, number: int) -> bool:

@@ -1,4 +1,5 @@
-"""Thin Celery task: the LLM writes a follow-up while the candidate waits a few seconds."""
+"""Thin Celery tasks: the LLM writes a follow-up while the candidate waits a few seconds, and the
+feedback of a finished interview once every grade is in."""
 
 from celery import shared_task
 
@@ -8,3 +9,8 @@ from quizbank.interviews import services
 @shared_task(ignore_result=True, soft_time_limit=30, time_limit=40)
 def write_follow_up_task(turn_id: int) -> None:
     services.write_follow_up(turn_id)
+
+
+@shared_task(ignore_result=True, soft_time_limit=90, time_limit=120)
+def write_summary_task(interview_id: int) -> None:
+    services.write_summary(interview_id)

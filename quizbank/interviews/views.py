@@ -112,6 +112,7 @@ def _turn_page(request, item: Interview, status: int = 200, error: str = "") -> 
         "clock_left": max(0, int((item.ends_at - now).total_seconds())),
         "grace": int(services.grace().total_seconds()),
         "previous": previous,
+        "previous_model_html": reports.model_answer_html(previous) if previous else "",
         "show_previous": previous is not None and (item.show_scores or item.mode == "practice"),
         "hint": _hint(turn) if turn.hint_used else None,
         "error": error,
