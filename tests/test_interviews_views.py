@@ -176,3 +176,18 @@ def test_past_interviews_are_listed_and_abandon_frees_the_slot(client, user):
     page = client.get(reverse("interviews:index")).content.decode()
     assert "已放弃" in page and reverse("interviews:report", args=[interview.pk]) in page
     assert client.post(reverse("interviews:index"), setup_data()).status_code == 302
+
+
+def test_the_previous_answers_grade_is_polled_until_it_is_in(client, user):
+    interview = start(user, make_track("shown", follow_ups=False), show_scores=True)
+    turn = services.current_turn(interview)
+    services.answer(interview, turn.number, STRONG, queue=False)
+    page = client.get(reverse("interviews:interview", args=[interview.pk])).content.decode()
+    verdict_url = reverse("interviews:verdict", args=[interview.pk, turn.number])
+    assert "评分中" in page and verdict_url in page
+    grading.grade_attempt(Interview.objects.get(pk=interview.pk).turns.get(number=1).attempt_id)
+    response = client.get(verdict_url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 286 and "/ 100" in response.content.decode()
+    other = Client(HTTP_HOST="127.0.0.1")
+    other.force_login(make_user())
+    assert other.get(verdict_url).status_code == 404

@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:interview_id>/abandon/", views.abandon, name="abandon"),
     path("<int:interview_id>/report/", views.report, name="report"),
     path("<int:interview_id>/retry/<int:number>/", views.retry, name="retry"),
+    path("<int:interview_id>/verdict/<int:number>/", views.verdict, name="verdict"),
 ]

@@ -19,7 +19,7 @@ from quizbank.htmx import wants_partial
 from quizbank.interviews import report as reports
 from quizbank.interviews import services
 from quizbank.interviews.forms import CUSTOM, AnswerForm, DraftForm, SetupForm, TurnForm
-from quizbank.interviews.models import Interview, Outcome, Status
+from quizbank.interviews.models import Interview, Outcome, Status, Turn
 
 
 def _interview(request, interview_id: int) -> Interview:
@@ -219,6 +219,24 @@ def report(request: HttpRequest, interview_id: int):
             response.status_code = HttpResponseStopPolling.status_code
         return response
     return render(request, "interviews/report.html", context)
+
+
+@login_required
+@require_safe
+def verdict(request: HttpRequest, interview_id: int, number: int):
+    """The grade of one answered turn (polled by the "previous question" panel until it is in)."""
+    turn = get_object_or_404(
+        Turn.objects.select_related("attempt__grade"),
+        interview__user=request.user,
+        interview_id=interview_id,
+        number=number,
+        attempt__isnull=False,
+    )
+    done = turn.attempt.status in ("graded", "failed")
+    response = render(request, "interviews/_verdict.html", {"attempt": turn.attempt, "turn": turn, "poll": not done})
+    if done and request.htmx:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
 
 
 @login_required
