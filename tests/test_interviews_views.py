@@ -133,7 +133,8 @@ def test_drafts_save_through_htmx(client, user):
     url = reverse("interviews:draft", args=[interview.pk])
     assert client.post(url, {"turn": 1, "text": "半句"}, HTTP_HX_REQUEST="true").status_code == 204
     assert "半句" in client.get(reverse("interviews:interview", args=[interview.pk])).content.decode()
-    assert client.post(url, {"turn": 9, "text": "nope"}).status_code == 409
+    late = client.post(url, {"turn": 9, "text": "nope"})
+    assert late.status_code == 409 and "草稿没有保存" in late.content.decode()  # a 4xx says why
 
 
 def test_the_hint_is_for_practice_mode_only(client, user):
