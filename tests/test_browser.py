@@ -63,7 +63,7 @@ def test_math_is_rendered_by_katex_from_static(live_server, bundled_db, page):
     requests = []
     page.on("request", lambda r: requests.append(r.url))
     page.goto(f"{live_server.url}/questions/transformer-attention-scaling-sqrt-dk/")
-    page.locator("details.reveal summary").click()
+    page.locator("details.reveal > summary").click()
     page.locator(".katex").first.wait_for(timeout=10_000)
     assert page.locator(".katex").count() > 0
     assert all(u.startswith(live_server.url) for u in requests), [

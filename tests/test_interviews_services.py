@@ -208,3 +208,47 @@ def test_finishing_early_leaves_the_open_turn_unanswered(user):
     interview.refresh_from_db()
     assert interview.status == Status.FINISHED
     assert list(interview.turns.values_list("outcome", flat=True)) == [Outcome.ANSWERED, Outcome.UNANSWERED]
+
+
+def test_ending_early_submits_what_was_written_for_the_open_turn(user):
+    interview = start(user)
+    turn = services.current_turn(interview)
+    services.finish(interview, number=turn.number, text="方差变大，softmax 饱和")
+    turn.refresh_from_db()
+    assert turn.outcome == Outcome.ANSWERED and turn.attempt.text == "方差变大，softmax 饱和"
+    other = start(make_user(), make_track("draft-end"))
+    open_turn = services.current_turn(other)
+    services.save_draft(other, open_turn.number, "只存了草稿")
+    services.finish(other)
+    open_turn.refresh_from_db()
+    assert open_turn.attempt.text == "只存了草稿"
+
+
+def test_text_written_before_a_pass_button_is_kept_ungraded(user):
+    interview = start(user)
+    turn = services.current_turn(interview)
+    services.pass_turn(interview, turn.number, Outcome.DONT_KNOW, text="不太确定，大概是方差")
+    turn.refresh_from_db()
+    assert turn.outcome == Outcome.DONT_KNOW and turn.draft == "不太确定，大概是方差" and turn.attempt is None
+
+
+def test_dont_know_and_skipped_questions_go_into_practice_as_again(user):
+    interview = start(user, make_track("passes", follow_ups=False))
+    services.pass_turn(interview, 1, Outcome.DONT_KNOW)
+    services.pass_turn(interview, 2, Outcome.SKIPPED)
+    answered = answer_current(interview, STRONG)
+    grading.grade_attempt(answered.attempt_id)
+    queued = services.queue_weak_questions(interview.pk)
+    assert queued == interview.plan[:2]
+    assert set(ReviewLog.objects.filter(user=user).values_list("rating", flat=True)) == {1}
+
+
+def test_an_abandoned_interview_does_not_score_what_was_never_answered(user):
+    from quizbank.interviews import report
+
+    interview = start(user)
+    services.abandon(interview)
+    interview.refresh_from_db()
+    card = report.report(interview)
+    assert card["overall"]["score"] is None and card["rows"][0].state == "unanswered"
+    assert card["topics"][0][1] is None

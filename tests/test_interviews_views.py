@@ -192,3 +192,46 @@ def test_the_previous_answers_grade_is_polled_until_it_is_in(client, user):
     other = Client(HTTP_HOST="127.0.0.1")
     other.force_login(make_user())
     assert other.get(verdict_url).status_code == 404
+
+
+def test_a_stale_tab_gets_its_text_back_not_dropped(client, user):
+    interview = start(user)
+    url = reverse("interviews:answer", args=[interview.pk])
+    client.post(url, {"turn": 1, "text": STRONG})
+    stale = client.post(url, {"turn": 1, "text": "在另一个标签页写的回答"}, HTTP_HX_REQUEST="true")
+    assert stale.status_code == 409 and "在另一个标签页写的回答" in stale.content.decode()
+    services.finish(interview)
+    late = client.post(url, {"turn": 2, "text": "面试结束后才交的回答"}, follow=True)
+    assert "面试结束后才交的回答" in late.content.decode()  # shown back on the report
+
+
+def test_the_end_button_submits_the_text_in_the_box(client, user):
+    interview = start(user)
+    response = client.post(
+        reverse("interviews:answer", args=[interview.pk]), {"turn": 1, "text": "写到一半就结束", "action": "finish"}
+    )
+    assert response["Location"] == reverse("interviews:report", args=[interview.pk])
+    assert "写到一半就结束" in client.get(response["Location"]).content.decode()
+
+
+def test_the_report_says_when_queued_questions_are_in_no_deck(client, user, django_capture_on_commit_callbacks):
+    interview = start(user, make_track("nodeck", follow_ups=False))
+    with django_capture_on_commit_callbacks(execute=True):
+        for number in (1, 2, 3):
+            services.pass_turn(interview, number, "dont_know")
+    page = client.get(reverse("interviews:report", args=[interview.pk])).content.decode()
+    assert "不在你的任何牌组里" in page and reverse("practice:deck_new") in page
+    assert page.count("已加入练习队列（现在到期）") == 3
+
+
+def test_a_follow_up_written_in_markdown_is_shown_rendered(client, user):
+    from quizbank.bank.models import Question
+    from tests.interview_factories import follow_ups
+
+    items = follow_ups()
+    items[0]["text"] = "`finish_reason` 为 `length` 时怎么办？"
+    Question.objects.filter(question_set__slug="iv").update(follow_ups=items)
+    interview = start(user)
+    services.answer(interview, 1, WEAK, queue=False)
+    page = client.get(reverse("interviews:interview", args=[interview.pk])).content.decode()
+    assert "<code>finish_reason</code>" in page and "`finish_reason`" not in page

@@ -50,12 +50,16 @@ def trend(points: list[tuple[str, float]], width: int = 320, height: int = 120) 
         return None
     left, right, top, bottom = 28, 8, 10, 22
     step = (width - left - right) / (len(points) - 1)
+    last = len(points) - 1
     dots = [
         {
             "x": round(left + i * step, 1),
             "y": round(top + (100 - s) * (height - top - bottom) / 100, 1),
             "label": lab,
             "score": s,
+            # every date when they fit, else the first and the last (each dot has its tooltip)
+            "labelled": len(points) <= 4 or i in (0, last),
+            "anchor": "start" if i == 0 else "end" if i == last else "middle",
         }
         for i, (lab, s) in enumerate(points)
     ]

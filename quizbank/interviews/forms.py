@@ -54,7 +54,8 @@ class SetupForm(forms.Form):
 class AnswerForm(forms.Form):
     turn = forms.IntegerField(min_value=1, max_value=1000)
     action = forms.ChoiceField(
-        choices=[("answer", "answer"), ("skip", "skip"), ("dont_know", "dont_know")], required=False
+        choices=[("answer", "answer"), ("skip", "skip"), ("dont_know", "dont_know"), ("finish", "finish")],
+        required=False,
     )
     text = forms.CharField(
         required=False,

@@ -37,7 +37,9 @@ class TurnReport:
         return self.seconds_used is not None and self.seconds_used > self.turn.limit_seconds
 
 
-def _state(turn: Turn) -> tuple[str, int | None]:
+def _state(turn: Turn, abandoned: bool = False) -> tuple[str, int | None]:
+    if turn.outcome == Outcome.UNANSWERED and abandoned:
+        return "unanswered", None  # given up before this one: no score, not a zero
     if turn.outcome in ZERO_OUTCOMES:
         return turn.outcome, 0
     attempt = turn.attempt
@@ -50,8 +52,8 @@ def _state(turn: Turn) -> tuple[str, int | None]:
     return "pending", None
 
 
-def _turn_report(turn: Turn) -> TurnReport:
-    state, score = _state(turn)
+def _turn_report(turn: Turn, abandoned: bool = False) -> TurnReport:
+    state, score = _state(turn, abandoned)
     used = None
     if turn.answered_at:
         used = int((turn.answered_at - turn.asked_at).total_seconds())
@@ -69,9 +71,10 @@ def model_answer_html(turn: Turn) -> str:
     if follow_up.get("generated") and "index" not in follow_up:
         return turn.question.answer_html
     index = follow_up.get("index")
-    stored = turn.question.follow_ups
-    if isinstance(index, int) and index < len(stored) and stored[index].get("answer") == follow_up.get("answer"):
-        return turn.question.follow_ups_html[index].get("answer", "")
+    stored, rendered = turn.question.follow_ups, turn.question.follow_ups_html
+    same = isinstance(index, int) and index < min(len(stored), len(rendered))
+    if same and stored[index].get("answer") == follow_up.get("answer") and isinstance(rendered[index], dict):
+        return rendered[index].get("answer", "")
     return render_markdown(follow_up.get("answer", ""))
 
 
@@ -79,8 +82,9 @@ def questions(interview: Interview) -> list[TurnReport]:
     turns = interview.turns.select_related("question__question_set", "attempt__grade").order_by("number")
     main: dict[int, TurnReport] = {}
     out = []
+    abandoned = interview.status == Status.ABANDONED
     for turn in turns:
-        row = _turn_report(turn)
+        row = _turn_report(turn, abandoned)
         if turn.parent_id and turn.parent_id in main:
             main[turn.parent_id].follow_ups.append(row)
         else:
@@ -138,7 +142,7 @@ def trend(interview: Interview) -> list[tuple[str, float]]:
         elif status == AttemptStatus.GRADED and score is not None:
             scores[interview_id].append(round(score))
     return [
-        (timezone.localtime(started).strftime("%m-%d"), round(sum(scores[pk]) / len(scores[pk])))
+        (timezone.localtime(started).strftime("%m-%d %H:%M"), round(sum(scores[pk]) / len(scores[pk])))
         for pk, started in past
         if scores[pk]
     ]
@@ -148,10 +152,14 @@ def advice(rows: list[TurnReport], topic_scores, queued: int, waiting: int = 0) 
     """Strengths, weaknesses and the next step, by rule (documented in docs/interviews.md)."""
     strengths = [t for t, s, _n in topic_scores if s is not None and s >= STRONG]
     weaknesses = [t for t, s, _n in topic_scores if s is not None and s < WEAK]
-    covered, missed = [], []
+    covered, missed = 0, []
     for r in rows:
-        for p in r.grade.points if r.grade else []:
-            (covered if p["status"] == "covered" else missed).append((r.turn.question.title, p["text"]))
+        points = r.grade.points if r.grade else []
+        covered += sum(p["status"] == "covered" for p in points)
+        lost = [p["text"] for p in points if p["status"] != "covered"]
+        if lost:
+            missed.append((r.turn.question.title, lost))
+    missed.sort(key=lambda item: -len(item[1]))
     steps = []
     if queued:
         steps.append(_("%(n)d 道答得不好的题已加入练习队列，现在就能复习。") % {"n": queued})
@@ -168,8 +176,8 @@ def advice(rows: list[TurnReport], topic_scores, queued: int, waiting: int = 0) 
     return {
         "strengths": strengths,
         "weaknesses": weaknesses,
-        "missed": missed[:6],
-        "covered": len(covered),
+        "missed": missed[:5],
+        "covered": covered,
         "steps": steps,
     }
 
@@ -180,6 +188,7 @@ def report(interview: Interview) -> dict:
     result = overall(rows)
     history = trend(interview) if interview.mode == Mode.EXAM else []
     return {
+        "outside_decks": outside_decks(interview),
         "interview": interview,
         "rows": rows,
         "overall": result,
@@ -189,6 +198,19 @@ def report(interview: Interview) -> dict:
         "advice": advice(rows, topic_scores, len(interview.queued_for_practice), result["pending"]),
         "polling": bool(result["pending"]) or summary_expected(interview),
     }
+
+
+def outside_decks(interview: Interview) -> list[str]:
+    """Questions rated into practice that none of the user's decks selects (practice would never
+    show them): the report says so and offers a deck."""
+    from quizbank.practice.models import Deck
+
+    left = set(interview.queued_for_practice)
+    for deck in Deck.objects.filter(user=interview.user).prefetch_related("topics", "tags"):
+        if not left:
+            break
+        left -= set(deck.questions().filter(id__in=left).values_list("id", flat=True))
+    return sorted(left)
 
 
 def summary_expected(interview: Interview) -> bool:

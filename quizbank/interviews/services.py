@@ -171,7 +171,8 @@ def start(user, setup: Setup, *, now: datetime | None = None) -> Interview:
 
 
 def abandon(interview: Interview, now: datetime | None = None) -> None:
-    """Give up an interview in progress: what was answered is kept (and graded), it leaves no report trend."""
+    """Give up an interview in progress: what was answered is kept (and graded), the open turn's
+    draft too (ungraded); it is left out of the trend and of the practice queue."""
     Interview.objects.filter(pk=interview.pk, status=Status.ACTIVE).update(
         status=Status.ABANDONED, finished_at=now or timezone.now()
     )
@@ -241,15 +242,17 @@ def answer(
     return turn
 
 
-def pass_turn(interview: Interview, number: int, outcome: str, *, now: datetime | None = None) -> Turn:
-    """The "跳过" (skipped) and "不知道" (don't know) buttons: nothing to grade, no follow-up."""
+def pass_turn(interview: Interview, number: int, outcome: str, *, now: datetime | None = None, text: str = "") -> Turn:
+    """The "跳过" (skipped) and "不知道" (don't know) buttons: nothing to grade, no follow-up.
+    Anything written in the box is kept with the turn (the report shows it, ungraded)."""
     if outcome not in (Outcome.SKIPPED, Outcome.DONT_KNOW):
         raise ValueError(outcome)
     now = now or timezone.now()
     with transaction.atomic():
         locked, turn = _locked_turn(interview, number)
         turn.outcome, turn.answered_at, turn.late = outcome, now, now > turn_deadline(turn) + grace()
-        turn.save(update_fields=["outcome", "answered_at", "late"])
+        turn.draft = text.strip() or turn.draft
+        turn.save(update_fields=["outcome", "answered_at", "late", "draft"])
         _advance(locked, turn, now, follow_up=False)
     return turn
 
@@ -270,13 +273,24 @@ def use_hint(interview: Interview, number: int) -> bool:
     return bool(Turn.objects.filter(interview=interview, number=number, outcome=Outcome.OPEN).update(hint_used=True))
 
 
-def finish(interview: Interview, now: datetime | None = None) -> None:
-    """End the interview early ("结束面试"): the open turn, if any, stays unanswered."""
+def finish(interview: Interview, now: datetime | None = None, *, number: int | None = None, text: str = "") -> None:
+    """End the interview early ("结束面试"). What is written for the open turn — `text` sent with
+    the button for turn `number`, else its saved draft — becomes its answer; with nothing
+    written the turn stays unanswered."""
+    now = now or timezone.now()
+    attempt = None
     with transaction.atomic():
         locked = Interview.objects.select_for_update().get(pk=interview.pk)
-        if locked.is_active:
-            locked.turns.filter(outcome=Outcome.OPEN).update(outcome=Outcome.UNANSWERED)
-            _finish(locked, now or timezone.now())
+        if not locked.is_active:
+            return
+        turn = locked.turns.select_related("question").filter(outcome=Outcome.OPEN).first()
+        written = (text if turn is not None and turn.number == number else "").strip() or (turn.draft if turn else "")
+        if turn is not None and turn.prompt and written.strip():
+            attempt = _record(locked, turn, written, now, duration_ms=None, pasted_chars=0)
+        locked.turns.filter(outcome=Outcome.OPEN).update(outcome=Outcome.UNANSWERED)
+        _finish(locked, now)
+    if attempt is not None and attempt.status == AttemptStatus.PENDING:
+        grading.queue(attempt)
 
 
 def _record(interview: Interview, turn: Turn, text: str, now: datetime, *, duration_ms, pasted_chars) -> Attempt:
@@ -518,16 +532,13 @@ def queue_weak_questions(interview_id: int, now: datetime | None = None) -> list
         if interview.status != Status.FINISHED:
             return []
         done = set(interview.queued_for_practice)
-        turns = interview.turns.filter(parent__isnull=True, outcome=Outcome.ANSWERED).select_related(
-            "attempt__grade", "question"
-        )
+        turns = interview.turns.filter(
+            parent__isnull=True, outcome__in=[Outcome.ANSWERED, Outcome.DONT_KNOW, Outcome.SKIPPED]
+        ).select_related("attempt__grade", "question")
         added = []
         for turn in turns:
-            attempt = turn.attempt
-            if turn.question_id in done or attempt is None or attempt.status != AttemptStatus.GRADED:
-                continue
-            grade = getattr(attempt, "grade", None)
-            if grade is None or grade.flagged or grade.score >= WEAK_SCORE:
+            score = weak_score(turn)
+            if turn.question_id in done or score is None or score >= WEAK_SCORE:
                 continue
             card = Card.objects.filter(user=interview.user, question=turn.question).first()
             try:
@@ -535,7 +546,7 @@ def queue_weak_questions(interview_id: int, now: datetime | None = None) -> list
                     user=interview.user,
                     question=turn.question,
                     token=practice.token_for(card),
-                    rating=1 if grade.score < 60 else 2,
+                    rating=1 if score < 60 else 2,
                     now=now,
                 )
             except practice.StaleCard:
@@ -545,6 +556,21 @@ def queue_weak_questions(interview_id: int, now: datetime | None = None) -> list
             interview.queued_for_practice = [*interview.queued_for_practice, *added]
             interview.save(update_fields=["queued_for_practice"])
     return added
+
+
+def weak_score(turn: Turn) -> float | None:
+    """The score a planned question goes into practice by: 0 for "don't know", a skip or an empty
+    answer (certain), the grade if it is in and not flagged; None when there is nothing to go by
+    (pending, failed, flagged: the learner judges those)."""
+    if turn.outcome in (Outcome.DONT_KNOW, Outcome.SKIPPED):
+        return 0
+    attempt = turn.attempt
+    if attempt is None or attempt.status != AttemptStatus.GRADED:
+        return None
+    if is_skip(attempt.text):
+        return 0
+    grade = getattr(attempt, "grade", None)
+    return None if grade is None or grade.flagged else grade.score
 
 
 def settled(interview_id: int) -> None:

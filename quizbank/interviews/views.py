@@ -85,7 +85,7 @@ def interview(request: HttpRequest, interview_id: int):
     return _turn_page(request, item)
 
 
-def _turn_page(request, item: Interview, status: int = 200, error: str = "") -> HttpResponse:
+def _turn_page(request, item: Interview, status: int = 200, error: str = "", rejected: str = "") -> HttpResponse:
     turn = services.current_turn(item)
     if turn is not None and not turn.prompt:  # a follow-up being written: the fallback if too slow
         services.settle_waiting(turn)
@@ -116,6 +116,7 @@ def _turn_page(request, item: Interview, status: int = 200, error: str = "") -> 
         "show_previous": previous is not None and (item.show_scores or item.mode == "practice"),
         "hint": _hint(turn) if turn.hint_used else None,
         "error": error,
+        "rejected": rejected,
         "answer_max": AnswerForm.base_fields["text"].max_length,
     }
     template = "interviews/interview.html#turn" if wants_partial(request) else "interviews/interview.html"
@@ -139,8 +140,11 @@ def answer(request: HttpRequest, interview_id: int):
         return _turn_or_report(request, item, status=400, error=message)
     data = form.cleaned_data
     try:
-        if data["action"] in ("skip", "dont_know"):
-            services.pass_turn(item, data["turn"], Outcome.SKIPPED if data["action"] == "skip" else Outcome.DONT_KNOW)
+        if data["action"] == "finish":
+            services.finish(item, number=data["turn"], text=data["text"])
+        elif data["action"] in ("skip", "dont_know"):
+            outcome = Outcome.SKIPPED if data["action"] == "skip" else Outcome.DONT_KNOW
+            services.pass_turn(item, data["turn"], outcome, text=data["text"])
         else:
             services.answer(
                 item,
@@ -150,13 +154,15 @@ def answer(request: HttpRequest, interview_id: int):
                 pasted_chars=data["pasted"] or 0,
             )
     except services.NotOpen:
-        return _turn_or_report(
-            request, item, status=409, error=_("这道题已经交过了（重复提交不会重复计分）：这是当前的题。")
-        )
+        already = _("这道题已经交过了（重复提交不会重复计分）：这是当前的题。")
+        item.refresh_from_db()
+        if data["text"] and not (request.htmx and item.is_active):  # typed in a stale tab: shown back, never dropped
+            messages.warning(request, _("这次没有提交的内容（复制保存）：%(text)s") % {"text": data["text"]})
+        return _turn_or_report(request, item, status=409, error=already, rejected=data["text"])
     return _turn_or_report(request, item)
 
 
-def _turn_or_report(request, item: Interview, status: int = 200, error: str = "") -> HttpResponse:
+def _turn_or_report(request, item: Interview, status: int = 200, error: str = "", rejected: str = "") -> HttpResponse:
     item.refresh_from_db()
     if not item.is_active:
         if request.htmx:
@@ -166,7 +172,7 @@ def _turn_or_report(request, item: Interview, status: int = 200, error: str = ""
         return redirect("interviews:report", item.pk)
     if not request.htmx and status == 200:
         return redirect("interviews:interview", item.pk)  # POST → redirect → GET: a reload never re-submits
-    return _turn_page(request, item, status=status, error=error)
+    return _turn_page(request, item, status=status, error=error, rejected=rejected)
 
 
 @login_required

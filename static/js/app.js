@@ -140,8 +140,10 @@
     }
   });
 
-  // Mock interview: the countdowns only display what the server decided (it records and
-  // enforces the limits); at zero the answer as written is submitted, once. Ctrl+Enter submits.
+  // Mock interview: the countdowns only display what the server decided (it records the limits
+  // and marks a late answer); at zero the page says time is up and the answer can still be sent.
+  // Ctrl+Enter submits. The answer box is also kept in this browser (localStorage) until the
+  // turn is answered, so text typed while the connection is down survives a reload.
   var ticking = null;
   function startInterviewClocks() {
     if (ticking) { clearInterval(ticking); ticking = null; }
@@ -151,7 +153,7 @@
     if (face) face.dataset.shownAt = String(Date.now());
     var started = Date.now();
     var timers = turn.querySelectorAll("[data-seconds]");
-    var submitted = false;
+    restoreLocal(turn);
     function show(el, left) {
       var out = el.querySelector(".countdown-text, .clock-text");
       if (out) out.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
@@ -163,16 +165,68 @@
       timers.forEach(function (el) {
         var left = Math.max(0, Number(el.dataset.seconds) - gone);
         show(el, left);
-        if (left === 0 && el.classList.contains("countdown") && !submitted) {
-          submitted = true;
-          var button = turn.querySelector('.interview-form button[value="answer"]');
-          if (button) button.form.requestSubmit(button);
+        if (el.classList.contains("countdown")) {
+          var up = el.querySelector(".time-up"), label = el.querySelector(".time-left");
+          if (up) up.hidden = left > 0;
+          if (label) label.hidden = left === 0;
         }
       });
     }
     tick();
     ticking = setInterval(tick, 1000);
   }
+  function localKey(box) { return box && box.dataset.localKey; }
+  function restoreLocal(turn) {
+    // drop copies of turns this page no longer asks (answered elsewhere, or long ago)
+    var box = turn.querySelector("#answer-text");
+    var key = localKey(box);
+    try {
+      Object.keys(window.localStorage).forEach(function (k) {
+        if (k.indexOf("qb-interview-") === 0 && k !== key) window.localStorage.removeItem(k);
+      });
+      var saved = key && window.localStorage.getItem(key);
+      if (box && saved && box.value.trim() === "") box.value = saved;
+    } catch (e) { /* storage disabled: the server's draft still works */ }
+    countChars(box);
+  }
+  function countChars(box) {
+    if (!box || !box.form) return;
+    var out = box.form.querySelector(".char-count");
+    var max = Number(box.getAttribute("maxlength") || 0);
+    if (out && max) out.textContent = box.value.length > 0.8 * max ? box.value.length + " / " + max : "";
+  }
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box || box.id !== "answer-text" || !localKey(box)) return;
+    try { window.localStorage.setItem(localKey(box), box.value); } catch (e) { /* full or disabled */ }
+    countChars(box);
+  });
+  // A request that never reached the server (offline): say so; the text stays in the box.
+  document.addEventListener("htmx:sendError", function () {
+    var flash = document.getElementById("flash");
+    if (!flash) return;
+    flash.textContent = document.documentElement.lang === "en"
+      ? "No connection: nothing was sent. Your text is kept in this browser; send it again when you are back online."
+      : "网络连接失败，这次没有提交。写的内容保存在本机，恢复联网后再点提交。";
+    flash.className = "notice";
+  });
+  // Confirm before a step that cannot be undone (data-confirm on a form or a submit button).
+  document.addEventListener("submit", function (event) {
+    var source = (event.submitter && event.submitter.dataset.confirm) ? event.submitter : event.target;
+    var question = source && source.dataset ? source.dataset.confirm : "";
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!document.getElementById("report")) return;
+    try {  // the interview is over: no copy of its answers stays in this browser
+      Object.keys(window.localStorage).forEach(function (k) {
+        if (k.indexOf("qb-interview-") === 0) window.localStorage.removeItem(k);
+      });
+    } catch (e) { /* storage disabled */ }
+  });
   document.addEventListener("DOMContentLoaded", startInterviewClocks);
   document.addEventListener("htmx:afterSettle", startInterviewClocks);
   document.addEventListener("keydown", function (event) {

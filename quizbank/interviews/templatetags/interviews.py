@@ -28,3 +28,13 @@ STATES = {
 @register.filter
 def state_text(state: str) -> str:
     return _(STATES.get(state, state))
+
+
+@register.filter
+def inline_md(text: str):
+    """A follow-up's question as written in content (inline Markdown: `code`, $math$), sanitized."""
+    from django.utils.safestring import mark_safe
+
+    from quizbank.bank.rendering import render_inline
+
+    return mark_safe(render_inline(text or ""))  # noqa: S308 — render_inline sanitizes with nh3
