@@ -140,10 +140,12 @@ def test_a_three_question_interview_with_a_follow_up_ends_on_its_report(live_ser
     assert report.locator(".overall .big-score").inner_text().isdigit()
     assert report.locator("svg.radar, .topic-bars svg").count() >= 1
 
-    # the thin answer was weak: its question is due in practice, and the report says so
+    # the thin answer was weak and "don't know" is certain: both are due in practice, and the
+    # report says so under each and in total
     interview.refresh_from_db()
-    assert first.question_id in interview.queued_for_practice
-    assert report.locator("p", has_text="已加入练习队列").is_visible()
+    assert {first.question_id, third.question_id} <= set(interview.queued_for_practice)
+    assert rows.nth(0).locator("p.queued").is_visible() and rows.nth(2).locator("p.queued").is_visible()
+    assert report.locator("p", has_text="已加入练习队列：").is_visible()
 
     # printing: no header, navigation, footer or buttons; the report itself stays
     page.emulate_media(media="print")
@@ -222,3 +224,38 @@ def test_a_double_click_on_submit_records_one_answer(live_server, bundled_db, pa
     assert interview.turns.count() == 2  # one follow-up asked, not two
     assert page.locator("#turn h1").inner_text() == interview.turns.get(number=2).prompt
     assert page.locator("#answer-text").input_value() == ""
+
+
+def test_text_typed_offline_survives_and_time_up_does_not_submit_for_you(live_server, bundled_db, page):
+    from quizbank.interviews.models import Outcome, Turn
+
+    interview = _interview_for("offline")
+    log_in(page, live_server, "offline")
+    url = f"{live_server.url}/interview/{interview.pk}/"
+    page.goto(url)
+    _wait_for_turn(page, 1)
+
+    # the connection drops: typing and submitting fail, the page says so, nothing is lost
+    page.context.set_offline(True)
+    page.locator("#answer-text").fill("断网时写的回答：方差随 d_k 增大")
+    page.locator("#turn button[value='answer']").click()
+    page.locator("#flash", has_text="网络连接失败").wait_for(timeout=10_000)
+    assert page.locator("#answer-text").input_value() == "断网时写的回答：方差随 d_k 增大"
+    page.context.set_offline(False)
+    page.reload()
+    _wait_for_turn(page, 1)
+    assert page.locator("#answer-text").input_value() == "断网时写的回答：方差随 d_k 增大"
+    assert Turn.objects.get(interview=interview, number=1).outcome == Outcome.OPEN
+
+    # the countdown runs out: the page says time is up and waits for the candidate
+    turn = Turn.objects.get(interview=interview, number=1)
+    Turn.objects.filter(pk=turn.pk).update(asked_at=turn.asked_at - timedelta(seconds=turn.limit_seconds + 5))
+    page.reload()
+    _wait_for_turn(page, 1)
+    page.locator("#turn .time-up").wait_for(state="visible", timeout=5_000)
+    page.wait_for_timeout(2_500)
+    assert Turn.objects.get(pk=turn.pk).outcome == Outcome.OPEN
+    page.locator("#turn button[value='answer']").click()
+    _wait_for_turn(page, 2)
+    answered = Turn.objects.get(pk=turn.pk)
+    assert answered.attempt.text == "断网时写的回答：方差随 d_k 增大" and not answered.late  # within grace
