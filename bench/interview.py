@@ -33,7 +33,7 @@ def main() -> None:
 
         from quizbank.bank.loader import load_questions
         from quizbank.grading import rubrics
-        from quizbank.interviews import candidates, services
+        from quizbank.interviews import candidates, services, turns
         from quizbank.interviews.loader import load_tracks
         from quizbank.interviews.models import Track
 
@@ -62,7 +62,7 @@ def main() -> None:
 
         for seed in range(args.interviews):
             interview = services.start(user, services.Setup.from_track(track, seed=seed, weak_spots=False))
-            while (turn := services.current_turn(interview)) is not None:
+            while (turn := turns.current_turn(interview)) is not None:
                 response = timed("turn_page", client.get, f"/interview/{interview.pk}/")
                 assert response.status_code == 200, response.status_code
                 points = turn.follow_up["key_points"] if turn.follow_up else turn.question.key_points

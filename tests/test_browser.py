@@ -153,8 +153,12 @@ def log_in(page, live_server, username: str) -> None:
     ("answer", "notice", "suggested"),
     [
         ("方差、softmax、饱和、梯度消失", "关键词罗列", None),
-        ("点积的方差会随 d_k 线性增大，softmax 的输入过大就进入饱和区、输出接近 one-hot，梯度很小，训练不稳定；"
-         "除以 √d_k 让方差回到 1，尺度与维度无关。", None, "4"),
+        (
+            "点积的方差会随 d_k 线性增大，softmax 的输入过大就进入饱和区、输出接近 one-hot，梯度很小，训练不稳定；"
+            "除以 √d_k 让方差回到 1，尺度与维度无关。",
+            None,
+            "4",
+        ),
     ],
 )
 def test_a_typed_answer_gets_an_honest_grade_and_a_suggestion_only_when_sure(

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from quizbank.interviews import services
+from quizbank.interviews import services, turns
 from quizbank.interviews.forms import TurnForm
 from quizbank.interviews.models import Interview, Outcome, Status, Turn
 from quizbank.interviews.tracks import MAX_QUESTIONS
@@ -113,7 +113,7 @@ def send(world, url: str, data: dict | None = None, *, htmx: bool = False, metho
     world.client.cookies = SimpleCookie(world.cookies)
     data = dict(data or {})
     if data.get("turn") is CURRENT:
-        turn = services.current_turn(world.mine)
+        turn = turns.current_turn(world.mine)
         data["turn"] = str(turn.number if turn else 1)
     headers = {"HX-Request": "true"} if htmx else {}
     response = getattr(world.client, method)(url, data, headers=headers)
@@ -287,7 +287,7 @@ def test_another_users_interview_and_unknown_ids_are_a_404_everywhere(world):
 
     fuzz()
     theirs.refresh_from_db()
-    turn = services.current_turn(theirs)
+    turn = turns.current_turn(theirs)
     assert theirs.status == Status.ACTIVE and turn.number == 1 and turn.draft == "" and turn.attempt is None
 
 
@@ -322,7 +322,7 @@ def test_any_setup_form_starts_one_interview_or_says_why_not(world):
                 active = mine.get(status=Status.ACTIVE)
                 assert response["Location"] == reverse("interviews:interview", args=[active.pk])
                 assert (active.pk == world.mine.pk) == already_open, sent
-                assert 1 <= len(active.plan) <= MAX_QUESTIONS and services.current_turn(active).number == 1
+                assert 1 <= len(active.plan) <= MAX_QUESTIONS and turns.current_turn(active).number == 1
             else:
                 assert response.status_code == 400, (response.status_code, sent)
                 assert set(mine.values_list("pk", flat=True)) == known, sent

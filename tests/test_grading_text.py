@@ -47,10 +47,19 @@ def test_clauses_drop_list_markers_and_quote_whole():
 
 def test_numbers_carry_normalised_units_and_names_are_recognised():
     assert tx.numbers("每参数 16 字节，7B 约 112 GB，快 2x，占 95%") == [
-        (16.0, "字节"), (7.0, "b"), (112.0, "gb"), (2.0, "倍"), (95.0, "%")
+        (16.0, "字节"),
+        (7.0, "b"),
+        (112.0, "gb"),
+        (2.0, "倍"),
+        (95.0, "%"),
     ]
     assert [w for w in ["top-k", "E4M3", "W4A16", "BPE", "LoRA", "token", "softmax", "d_k"] if tx.is_name(w)] == [
-        "top-k", "E4M3", "W4A16", "BPE", "LoRA", "d_k"
+        "top-k",
+        "E4M3",
+        "W4A16",
+        "BPE",
+        "LoRA",
+        "d_k",
     ]
 
 

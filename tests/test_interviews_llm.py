@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from quizbank.interviews import followups, services
+from quizbank.interviews import asking, followups, results, services, turns
 from quizbank.interviews.models import Turn
 from tests.fake_llm import FakeLLM, completion, error
 from tests.interview_factories import KEY_POINTS, WEAK, make_interview_set, start
@@ -32,15 +32,15 @@ def waiting(fake, django_capture_on_commit_callbacks):
     """An interview whose first answer missed points: a follow-up waits for the LLM."""
     make_interview_set()
     interview = start(make_user())
-    turn = services.current_turn(interview)
+    turn = turns.current_turn(interview)
     services.answer(interview, turn.number, WEAK, queue=False)
-    waiting = services.current_turn(interview)
+    waiting = turns.current_turn(interview)
     assert waiting.parent is not None and waiting.prompt == "" and waiting.follow_up["generated"]
     return waiting
 
 
 def written(turn: Turn) -> Turn:
-    services.write_follow_up(turn.pk)
+    asking.write_follow_up(turn.pk)
     return Turn.objects.get(pk=turn.pk)
 
 
@@ -71,9 +71,9 @@ def test_a_follow_up_that_gives_the_answer_away_or_fails_becomes_the_authored_on
 
 
 def test_a_follow_up_still_unwritten_after_the_wait_falls_back_without_any_worker(waiting):
-    services.settle_waiting(waiting, now=timezone.now() + timedelta(seconds=5))
+    asking.settle_waiting(waiting, now=timezone.now() + timedelta(seconds=5))
     assert Turn.objects.get(pk=waiting.pk).prompt == ""
-    services.settle_waiting(waiting, now=timezone.now() + services.FOLLOW_UP_WAIT + timedelta(seconds=1))
+    asking.settle_waiting(waiting, now=timezone.now() + asking.FOLLOW_UP_WAIT + timedelta(seconds=1))
     assert Turn.objects.get(pk=waiting.pk).prompt == "softmax 饱和以后会怎样？"
 
 
@@ -81,9 +81,9 @@ def test_without_a_fallback_a_failed_follow_up_is_dropped_and_the_interview_goes
     waiting.follow_up = {**waiting.follow_up, "fallback": None}
     waiting.save()
     fake.reply(error(500))
-    services.write_follow_up(waiting.pk)
+    asking.write_follow_up(waiting.pk)
     assert not Turn.objects.filter(pk=waiting.pk).exists()
-    nxt = services.current_turn(waiting.interview)
+    nxt = turns.current_turn(waiting.interview)
     assert nxt.parent is None and nxt.question_id == waiting.interview.plan[1]
 
 
@@ -113,7 +113,7 @@ def finished_interview(user):
     key, settings.OPENAI_API_KEY = settings.OPENAI_API_KEY, ""
     interview = start(user, make_track("sum", questions=2, follow_ups=False))
     for text in (STRONG, WEAK):
-        turn = services.current_turn(interview)
+        turn = turns.current_turn(interview)
         answered = services.answer(interview, turn.number, text, queue=False)
         grading.grade_attempt(answered.attempt_id)
     settings.OPENAI_API_KEY = key
@@ -131,7 +131,7 @@ def test_the_llm_writes_the_feedback_from_the_verdicts_once_every_grade_is_in(fa
     make_interview_set()
     user = make_user()
     interview = finished_interview(user)
-    assert services.write_summary(interview.pk) is not None
+    assert results.write_summary(interview.pk) is not None
     interview.refresh_from_db()
     assert interview.summary["strengths"] == ["讲清了方差随 d_k 增大"]
     assert interview.summary["next_steps"] == ["复习 softmax 饱和"]  # an instruction is dropped
@@ -146,6 +146,6 @@ def test_without_a_reply_the_report_keeps_its_rule_based_advice(fake):
     fake.reply(error(500))
     make_interview_set()
     interview = finished_interview(make_user())
-    assert services.write_summary(interview.pk) is None
+    assert results.write_summary(interview.pk) is None
     interview.refresh_from_db()
     assert interview.summary is None

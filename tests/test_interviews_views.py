@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from quizbank.grading import services as grading
-from quizbank.interviews import services
+from quizbank.interviews import services, turns
 from quizbank.interviews.models import Interview, Status
 from tests.interview_factories import STRONG, WEAK, make_interview_set, make_track, start
 from tests.practice_factories import make_user
@@ -73,7 +73,7 @@ def test_minutes_decide_the_number_of_questions(client, user):
 def test_another_users_interview_is_a_404_everywhere(client, user):
     other = make_user()
     theirs = start(other)
-    turn = services.current_turn(theirs)
+    turn = turns.current_turn(theirs)
     for name in ("interview", "report"):
         assert client.get(reverse(f"interviews:{name}", args=[theirs.pk])).status_code == 404
     for name in ("answer", "draft", "hint", "finish", "abandon"):
@@ -81,7 +81,7 @@ def test_another_users_interview_is_a_404_everywhere(client, user):
         assert client.post(url, {"turn": turn.number, "text": "mine"}).status_code == 404
     assert client.post(reverse("interviews:retry", args=[theirs.pk, 1])).status_code == 404
     theirs.refresh_from_db()
-    assert theirs.status == Status.ACTIVE and services.current_turn(theirs).draft == ""
+    assert theirs.status == Status.ACTIVE and turns.current_turn(theirs).draft == ""
 
 
 def test_posts_need_the_csrf_token(user):
@@ -89,7 +89,7 @@ def test_posts_need_the_csrf_token(user):
     strict.force_login(user)
     interview = start(user)
     response = strict.post(reverse("interviews:answer", args=[interview.pk]), {"turn": 1, "text": STRONG})
-    assert response.status_code == 403 and services.current_turn(interview).number == 1
+    assert response.status_code == 403 and turns.current_turn(interview).number == 1
 
 
 def test_the_turn_page_and_its_partial(client, user):
@@ -125,7 +125,7 @@ def test_bad_answers_are_a_400_with_a_message_and_change_nothing(client, user, d
     interview = start(user)
     response = client.post(reverse("interviews:answer", args=[interview.pk]), data, HTTP_HX_REQUEST="true")
     assert response.status_code == 400
-    assert services.current_turn(interview).number == 1 and not interview.turns.filter(attempt__isnull=False).exists()
+    assert turns.current_turn(interview).number == 1 and not interview.turns.filter(attempt__isnull=False).exists()
 
 
 def test_drafts_save_through_htmx(client, user):
@@ -150,7 +150,7 @@ def test_the_hint_is_for_practice_mode_only(client, user):
 def test_the_report_shows_pending_grades_as_pending_never_zero_and_fills_in(client, user):
     interview = start(user)
     for _ in range(3):
-        turn = services.current_turn(interview)
+        turn = turns.current_turn(interview)
         services.answer(interview, turn.number, STRONG, queue=False)
     response = client.get(reverse("interviews:interview", args=[interview.pk]))
     assert response["Location"] == reverse("interviews:report", args=[interview.pk])
@@ -181,7 +181,7 @@ def test_past_interviews_are_listed_and_abandon_frees_the_slot(client, user):
 
 def test_the_previous_answers_grade_is_polled_until_it_is_in(client, user):
     interview = start(user, make_track("shown", follow_ups=False), show_scores=True)
-    turn = services.current_turn(interview)
+    turn = turns.current_turn(interview)
     services.answer(interview, turn.number, STRONG, queue=False)
     page = client.get(reverse("interviews:interview", args=[interview.pk])).content.decode()
     verdict_url = reverse("interviews:verdict", args=[interview.pk, turn.number])

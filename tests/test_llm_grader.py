@@ -162,7 +162,9 @@ def test_a_server_that_hangs_ends_at_the_deadline(fake):
 def test_a_server_that_trickles_bytes_ends_at_the_deadline(fake):
     import json
 
-    body = json.dumps(completion(grade_json(85, ("covered", "partial"), ("点积方差随维度增大", "softmax 会饱和")))).encode()
+    body = json.dumps(
+        completion(grade_json(85, ("covered", "partial"), ("点积方差随维度增大", "softmax 会饱和")))
+    ).encode()
     fake.reply((200, Raw(body, trickle=0.05), 0))  # a byte every 50 ms: no read ever times out
     g = grader(fake, timeout=5, deadline=2.0, max_requests=2)
     started = time.monotonic()

@@ -1,5 +1,5 @@
 """A grade arriving for an answer of a finished interview may make its question weak (rate it
-into practice) or complete the interview (the LLM's feedback): services.settled, once the grade
+into practice) or complete the interview (the LLM's feedback): results.settled, once the grade
 is committed."""
 
 from django.db import transaction
@@ -17,6 +17,6 @@ def queue_if_weak(sender, attempt, grade, **kwargs):
         .first()
     )
     if interview_id is not None:
-        from quizbank.interviews.services import settled
+        from quizbank.interviews.results import settled
 
         transaction.on_commit(lambda: settled(interview_id))

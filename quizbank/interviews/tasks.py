@@ -3,14 +3,14 @@ feedback of a finished interview once every grade is in."""
 
 from celery import shared_task
 
-from quizbank.interviews import services
+from quizbank.interviews import asking, results
 
 
 @shared_task(ignore_result=True, soft_time_limit=30, time_limit=40)
 def write_follow_up_task(turn_id: int) -> None:
-    services.write_follow_up(turn_id)
+    asking.write_follow_up(turn_id)
 
 
 @shared_task(ignore_result=True, soft_time_limit=90, time_limit=120)
 def write_summary_task(interview_id: int) -> None:
-    services.write_summary(interview_id)
+    results.write_summary(interview_id)

@@ -16,8 +16,8 @@ from django_htmx.http import HttpResponseStopPolling
 
 from quizbank.grading import services as grading
 from quizbank.htmx import wants_partial
+from quizbank.interviews import asking, results, services, turns
 from quizbank.interviews import report as reports
-from quizbank.interviews import services
 from quizbank.interviews.forms import CUSTOM, AnswerForm, DraftForm, SetupForm, TurnForm
 from quizbank.interviews.models import Interview, Outcome, Status, Turn
 
@@ -86,11 +86,11 @@ def interview(request: HttpRequest, interview_id: int):
 
 
 def _turn_page(request, item: Interview, status: int = 200, error: str = "", rejected: str = "") -> HttpResponse:
-    turn = services.current_turn(item)
+    turn = turns.current_turn(item)
     if turn is not None and not turn.prompt:  # a follow-up being written: the fallback if too slow
-        services.settle_waiting(turn)
+        asking.settle_waiting(turn)
         item.refresh_from_db()
-        turn = services.current_turn(item)
+        turn = turns.current_turn(item)
     if turn is None:  # nothing open: the interview is over
         if request.htmx:
             response = HttpResponse(status=204)
@@ -107,10 +107,10 @@ def _turn_page(request, item: Interview, status: int = 200, error: str = "", rej
         "parent": turn.parent,
         "number_of_question": asked_main,
         "planned": len(item.plan),
-        "deadline": services.turn_deadline(turn),
-        "seconds_left": max(0, int((services.turn_deadline(turn) - now).total_seconds())),
+        "deadline": turns.turn_deadline(turn),
+        "seconds_left": max(0, int((turns.turn_deadline(turn) - now).total_seconds())),
         "clock_left": max(0, int((item.ends_at - now).total_seconds())),
-        "grace": int(services.grace().total_seconds()),
+        "grace": int(turns.grace().total_seconds()),
         "previous": previous,
         "previous_model_html": reports.model_answer_html(previous) if previous else "",
         "show_previous": previous is not None and (item.show_scores or item.mode == "practice"),
@@ -251,7 +251,7 @@ def verdict(request: HttpRequest, interview_id: int, number: int):
 def retry(request: HttpRequest, interview_id: int, number: int):
     item = _interview(request, interview_id)
     try:
-        services.retry_grading(item, number)
+        results.retry_grading(item, number)
     except grading.RateLimited:
         messages.error(request, _("评分太频繁：每小时次数已用完，稍后再试。回答没有丢。"))
     return redirect("interviews:report", item.pk)

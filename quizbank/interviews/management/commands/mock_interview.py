@@ -8,7 +8,7 @@ from django.db import transaction
 
 from quizbank.bank.models import Question
 from quizbank.grading import services as grading
-from quizbank.interviews import candidates, report, services
+from quizbank.interviews import candidates, report, results, services, turns
 from quizbank.interviews.models import Track
 
 
@@ -59,7 +59,7 @@ class Command(BaseCommand):
         )
         interview = services.start(user, setup)
         for _ in range(200):  # bounded: a plan of at most 20 questions with at most 2 follow-ups each
-            turn = services.current_turn(interview)
+            turn = turns.current_turn(interview)
             if turn is None:
                 break
             if turn.follow_up:
@@ -71,7 +71,7 @@ class Command(BaseCommand):
             if turn.attempt_id:
                 grading.grade_attempt(turn.attempt_id)
             interview.refresh_from_db()
-        queued = services.queue_weak_questions(interview.pk)
+        queued = results.queue_weak_questions(interview.pk)
         interview.refresh_from_db()
         card = report.report(interview)
         titles = dict(Question.objects.filter(id__in=interview.plan).values_list("id", "title"))
