@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from quizbank.bank.markup import ContentError, ContentErrors
@@ -27,7 +27,10 @@ def tracks_dir() -> Path:
 
 def known_sets(content_dir: Path) -> set[str]:
     """Set slugs in the database and in the content files (so --check works before a load)."""
-    slugs = set(QuestionSet.objects.active().values_list("slug", flat=True))
+    try:
+        slugs = set(QuestionSet.objects.active().values_list("slug", flat=True))
+    except DatabaseError:  # `--check` before the first migrate: the files alone
+        slugs = set()
     for path in content_dir.glob("*.md"):
         match = SLUG_LINE.search(path.read_text(encoding="utf-8")[:2000])
         if match:
