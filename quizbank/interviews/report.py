@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from quizbank.bank.models import QuestionSet
 from quizbank.bank.rendering import render_markdown
@@ -94,7 +95,10 @@ def questions(interview: Interview) -> list[TurnReport]:
 
 
 def overall(rows: list[TurnReport]) -> dict:
-    scored = [r.score for r in rows if r.score is not None]
+    """The mean of the scored questions; an interview in which nothing was answered at all has
+    no score (not a 0: there is nothing to judge)."""
+    said_anything = any(r.turn.outcome != Outcome.UNANSWERED for r in rows)
+    scored = [r.score for r in rows if r.score is not None] if said_anything else []
     waiting = sum(r.state == "pending" for r in rows)
     failed = sum(r.state == "failed" for r in rows)
     return {
@@ -136,7 +140,10 @@ def trend(interview: Interview) -> list[tuple[str, float]]:
     rows = Turn.objects.filter(interview__in=[pk for pk, _ in past], parent__isnull=True).values_list(
         "interview_id", "outcome", "attempt__status", "attempt__score"
     )
+    said = {interview_id for interview_id, outcome, *_ in rows if outcome != Outcome.UNANSWERED}
     for interview_id, outcome, status, score in rows:
+        if interview_id not in said:
+            continue  # nothing answered at all: no point on the trend
         if outcome in ZERO_OUTCOMES:
             scores[interview_id].append(0)
         elif status == AttemptStatus.GRADED and score is not None:
@@ -162,15 +169,24 @@ def advice(rows: list[TurnReport], topic_scores, queued: int, waiting: int = 0) 
     missed.sort(key=lambda item: -len(item[1]))
     steps = []
     if queued:
-        steps.append(_("%(n)d 道答得不好的题已加入练习队列，现在就能复习。") % {"n": queued})
+        steps.append(
+            ngettext(
+                "%(n)d 道答得不好的题已加入练习队列，现在就能复习。",
+                "%(n)d 道答得不好的题已加入练习队列，现在就能复习。",
+                queued,
+            )
+            % {"n": queued}
+        )
     if any(r.state in ("skipped", "dont_know") for r in rows):
         steps.append(_("跳过和“不知道”的题：先读参考答案，再用练习模式重答一次。"))
     if weaknesses:
         steps.append(
-            _("薄弱题集：%(sets)s —— 建个只含这些题集的牌组，练到能说全关键点。") % {"sets": "、".join(weaknesses)}
+            _("薄弱题集：%(sets)s —— 建个只含这些题集的卡组，练到能说全关键点。") % {"sets": "、".join(weaknesses)}
         )
     if waiting:
         steps.append(_("还有题在评分：分数到齐后这里的建议会更新。"))
+    elif not any(r.score is not None for r in rows):
+        steps.append(_("这场面试没有作答，没有可以总结的：再来一场，答完再看成绩单。"))
     elif not steps:
         steps.append(_("表现稳定：下次试试高一级的难度或“压力”风格。"))
     return {
@@ -187,7 +203,9 @@ def report(interview: Interview) -> dict:
     topic_scores = topics(rows)
     result = overall(rows)
     history = trend(interview) if interview.mode == Mode.EXAM else []
+    asked = len(rows)
     return {
+        "not_asked": max(0, len(interview.plan) - asked) if interview.status == Status.FINISHED else 0,
         "outside_decks": outside_decks(interview),
         "interview": interview,
         "rows": rows,

@@ -40,22 +40,42 @@ def queue_weak_questions(interview_id: int, now: datetime | None = None) -> list
             score = weak_score(turn)
             if turn.question_id in done or score is None or score >= WEAK_SCORE:
                 continue
-            card = Card.objects.filter(user=interview.user, question=turn.question).first()
-            try:
-                practice.rate_card(
-                    user=interview.user,
-                    question=turn.question,
-                    token=practice.token_for(card),
-                    rating=1 if score < 60 else 2,
-                    now=now,
-                )
-            except practice.StaleCard:
-                continue
-            added.append(turn.question_id)
-        if added:
-            interview.queued_for_practice = [*interview.queued_for_practice, *added]
-            interview.save(update_fields=["queued_for_practice"])
+            if _rate(interview, turn, 1 if score < 60 else 2, now):
+                added.append(turn.question_id)
+        _remember(interview, added)
     return added
+
+
+def queue_by_choice(interview: Interview, number: int, now: datetime | None = None) -> bool:
+    """The learner's own call on a question the rules left out (a flagged or uncertain grade, an
+    unanswered question): rate it Again so it is due now. False if it is no planned question of
+    this finished interview, or is queued already."""
+    with transaction.atomic():
+        locked = Interview.objects.select_for_update().get(pk=interview.pk)
+        turn = locked.turns.select_related("question").filter(number=number, parent__isnull=True).first()
+        if locked.status != Status.FINISHED or turn is None or turn.question_id in locked.queued_for_practice:
+            return False
+        if not _rate(locked, turn, 1, now or timezone.now()):
+            return False
+        _remember(locked, [turn.question_id])
+    return True
+
+
+def _rate(interview: Interview, turn: Turn, rating: int, now: datetime) -> bool:
+    card = Card.objects.filter(user=interview.user, question=turn.question).first()
+    try:
+        practice.rate_card(
+            user=interview.user, question=turn.question, token=practice.token_for(card), rating=rating, now=now
+        )
+    except practice.StaleCard:
+        return False
+    return True
+
+
+def _remember(interview: Interview, added: list[str]) -> None:
+    if added:
+        interview.queued_for_practice = [*interview.queued_for_practice, *added]
+        interview.save(update_fields=["queued_for_practice"])
 
 
 def weak_score(turn: Turn) -> float | None:

@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:interview_id>/report/", views.report, name="report"),
     path("<int:interview_id>/retry/<int:number>/", views.retry, name="retry"),
     path("<int:interview_id>/verdict/<int:number>/", views.verdict, name="verdict"),
+    path("<int:interview_id>/queue/<int:number>/", views.queue, name="queue"),
 ]

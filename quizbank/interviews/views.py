@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
@@ -76,6 +77,7 @@ def _setup(data: dict, tracks: dict) -> services.Setup:
 
 @login_required
 @require_safe
+@never_cache  # Back must not show a question that was answered meanwhile
 @vary_on_headers("HX-Request")
 def interview(request: HttpRequest, interview_id: int):
     """The current question (or the report once it is over)."""
@@ -226,6 +228,18 @@ def report(request: HttpRequest, interview_id: int):
             response.status_code = HttpResponseStopPolling.status_code
         return response
     return render(request, "interviews/report.html", context)
+
+
+@login_required
+@require_POST
+def queue(request: HttpRequest, interview_id: int, number: int):
+    """Put a question the rules left out into practice, on the learner's word."""
+    item = _interview(request, interview_id)
+    if results.queue_by_choice(item, number):
+        messages.success(request, _("已加入练习队列（现在到期）。"))
+    else:
+        messages.info(request, _("这道题已经在练习队列里了（或这场面试还没结束）。"))
+    return redirect(reverse("interviews:report", args=[item.pk]) + f"#q{number}")
 
 
 @login_required

@@ -169,6 +169,9 @@
           var up = el.querySelector(".time-up"), label = el.querySelector(".time-left");
           if (up) up.hidden = left > 0;
           if (label) label.hidden = left === 0;
+        } else {
+          var over = el.querySelector(".clock-up");
+          if (over) over.hidden = left > 0;
         }
       });
     }
@@ -210,10 +213,15 @@
       : "网络连接失败，这次没有提交。写的内容保存在本机，恢复联网后再点提交。";
     flash.className = "notice";
   });
-  // Confirm before a step that cannot be undone (data-confirm on a form or a submit button).
+  // Confirm before a step that cannot be undone (data-confirm on a form or a submit button;
+  // data-confirm-empty on a submit button: only when the answer box is empty).
   document.addEventListener("submit", function (event) {
     var source = (event.submitter && event.submitter.dataset.confirm) ? event.submitter : event.target;
     var question = source && source.dataset ? source.dataset.confirm : "";
+    var box = event.target.querySelector && event.target.querySelector("#answer-text");
+    if (!question && event.submitter && event.submitter.dataset.confirmEmpty && box && !box.value.trim()) {
+      question = event.submitter.dataset.confirmEmpty;
+    }
     if (question && !window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();

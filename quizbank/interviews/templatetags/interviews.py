@@ -38,3 +38,15 @@ def inline_md(text: str):
     from quizbank.bank.rendering import render_inline
 
     return mark_safe(render_inline(text or ""))  # noqa: S308 — render_inline sanitizes with nh3
+
+
+@register.filter
+def fit_label(text: str, width: int = 16) -> str:
+    """Shorten a chart label to about `width` narrow characters (a CJK character counts two)."""
+    out, used = [], 0
+    for ch in text or "":
+        used += 2 if ord(ch) > 0x2E7F else 1
+        if used > width:
+            return "".join(out).rstrip() + "…"
+        out.append(ch)
+    return "".join(out)
