@@ -130,3 +130,15 @@ def test_the_checker_would_catch_a_payload():
         "inline script",
         "a[href]",
     ]
+
+
+def test_lists_nested_by_two_or_three_spaces_stay_nested_and_code_is_left_alone():
+    from quizbank.bank.rendering import nest_lists, render_markdown
+
+    html = render_markdown("1. **等多久**：\n   - 有 retry-after 就听它的；\n   - 否则指数退避\n2. 试几次")
+    assert html.count("<ol>") == 1 and html.count("<ul>") == 1
+    assert "<li><strong>等多久</strong>：<ul>" in html.replace("\n", "")
+    two = render_markdown("- a\n  - b\n    - c\n- d")
+    assert two.count("<ul>") == 3
+    fenced = "- item\n\n  ```\n  - not a list\n  ```\n\n  after the code"
+    assert nest_lists(fenced) == fenced

@@ -132,13 +132,44 @@ def sanitize(html: str) -> str:
     )
 
 
+_LIST_ITEM_RE = re.compile(r"^( *)([-*+]|\d+[.)])( +)")
+_FENCE_LINE_RE = re.compile(r"^ *(```|~~~)")
+
+
+def nest_lists(text: str) -> str:
+    """Indent nested list items the way Python-Markdown reads them (4 spaces a level). Authors
+    (and CommonMark) indent a nested item by 2 or 3 spaces — under the text of its parent —
+    which Python-Markdown would flatten into the parent list. Only list-item lines move; fenced
+    code and every other line are left as written."""
+    out, stack, fenced = [], [], False
+    for line in text.split("\n"):
+        if _FENCE_LINE_RE.match(line):
+            fenced = not fenced
+        if fenced or _FENCE_LINE_RE.match(line):
+            out.append(line)
+            continue
+        item = _LIST_ITEM_RE.match(line)
+        if item:
+            indent = len(item.group(1))
+            while stack and indent < stack[-1]:
+                stack.pop()
+            if not stack or indent > stack[-1]:
+                stack.append(indent)
+            out.append(" " * (4 * (len(stack) - 1)) + line.lstrip(" "))
+        else:
+            if line.strip() and not line.startswith(" "):
+                stack = []  # a paragraph at the margin ends the list
+            out.append(line)  # other lines as written: continuations stay as the author meant
+    return "\n".join(out)
+
+
 def render_markdown(text: str) -> str:
     """Render a block of Markdown to sanitized HTML."""
     if not text:
         return ""
     md = _markdown()
     try:
-        return sanitize(md.convert(text))
+        return sanitize(md.convert(nest_lists(text)))
     finally:
         md.reset()
 
@@ -169,7 +200,7 @@ PARALLEL_THRESHOLD = 400
 # Bump when the same Markdown renders or is stored differently (a fixed math rule, a new sanitiser
 # setting, a new shape of a JSON field): the loader then re-reads every file, stores and renders
 # its questions again, without a new version. 3: follow-ups became dicts (answer, key points).
-RENDERER_VERSION = "3"
+RENDERER_VERSION = "4"  # 4: nested lists indented by 2-3 spaces are nested (nest_lists)
 
 
 def render_questions(questions: list) -> list[dict]:
