@@ -259,3 +259,25 @@ def test_text_typed_offline_survives_and_time_up_does_not_submit_for_you(live_se
     _wait_for_turn(page, 2)
     answered = Turn.objects.get(pk=turn.pk)
     assert answered.attempt.text == "断网时写的回答：方差随 d_k 增大" and not answered.late  # within grace
+
+
+def test_a_second_tab_is_told_while_typing_and_gets_its_text_back(live_server, bundled_db, page):
+    from tests.interview_factories import STRONG
+
+    interview = _interview_for("twotabs")
+    log_in(page, live_server, "twotabs")
+    url = f"{live_server.url}/interview/{interview.pk}/"
+    page.goto(url)
+    other = page.context.new_page()
+    other.goto(url)
+    _wait_for_turn(page, 1)
+    _wait_for_turn(other, 1)
+    page.locator("#answer-text").fill(STRONG)
+    page.locator("#turn button[value='answer']").click()
+    _wait_for_turn(page, 2)
+
+    other.locator("#answer-text").press_sequentially("第二个标签页里写的", delay=5)
+    other.locator("#flash", has_text="刷新页面").wait_for(timeout=10_000)
+    other.locator("#turn button[value='answer']").click()
+    other.locator("#turn .rejected", has_text="第二个标签页里写的").wait_for(timeout=10_000)
+    assert interview.turns.get(number=1).attempt.text == STRONG

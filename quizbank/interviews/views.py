@@ -185,7 +185,7 @@ def draft(request: HttpRequest, interview_id: int):
     if not form.is_valid():
         return HttpResponse(_("草稿太长，没有保存。"), status=400)
     if not services.save_draft(item, form.cleaned_data["turn"], form.cleaned_data["text"]):
-        return HttpResponse(_("这道题已经交过了（或面试已结束），草稿没有保存。"), status=409)
+        return HttpResponse(_("这道题已经交过了（或面试已结束），草稿没有保存：刷新页面看当前的题。"), status=409)
     return HttpResponse(status=204)
 
 

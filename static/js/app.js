@@ -204,6 +204,16 @@
     try { window.localStorage.setItem(localKey(box), box.value); } catch (e) { /* full or disabled */ }
     countChars(box);
   });
+  // A draft refused because the turn was answered elsewhere (another tab): say so at once,
+  // not only at the submit.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    var path = event.detail && event.detail.pathInfo && event.detail.pathInfo.requestPath;
+    if (!xhr || xhr.status !== 409 || !path || path.indexOf("/draft/") < 0) return;
+    if (!event.detail.elt || !event.detail.elt.isConnected) return;  // this page moved on already
+    var flash = document.getElementById("flash");
+    if (flash) { flash.textContent = xhr.responseText; flash.className = "notice"; }
+  });
   // A request that never reached the server (offline): say so; the text stays in the box.
   document.addEventListener("htmx:sendError", function () {
     var flash = document.getElementById("flash");
