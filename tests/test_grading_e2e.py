@@ -127,6 +127,18 @@ class Worker:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
 
+def use_broker(app, **conf) -> None:
+    """Point this process's Celery app at another broker: new settings, and its connection and
+    producer pools dropped so the next publish connects anew."""
+    from kombu import pools
+
+    app.conf.update(**conf)
+    app.pool.force_close_all()
+    pools.reset()  # kombu's own registry would hand back the closed pools
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def stack(tmp_path, settings):
     if not os.path.exists(REDIS):
@@ -157,10 +169,21 @@ def stack(tmp_path, settings):
             "QUIZBANK_GRADER_MODEL": "fake-model",
             "QUIZBANK_GRADER_TIMEOUT": "20",
         }
-        saved = dict(app.conf.broker_url and {"broker_url": app.conf.broker_url} or {})
-        app.conf.update(
-            task_always_eager=False, broker_url=redis.url, broker_transport_options={"visibility_timeout": 4}
+        saved = {
+            "broker_url": app.conf.broker_url,
+            "broker_transport": app.conf.broker_transport,
+            "broker_transport_options": app.conf.broker_transport_options,
+        }
+        # the embedded broker's transport class would otherwise win over the redis:// URL, and
+        # this process would publish to a filesystem queue nobody reads (only the sweep rescued it)
+        use_broker(
+            app,
+            task_always_eager=False,
+            broker_url=redis.url,
+            broker_transport=None,
+            broker_transport_options={"visibility_timeout": 4},
         )
+        assert app.connection_for_write().transport_cls == "redis"
         worker = Worker(env, tmp_path)
         worker.start()
         try:
@@ -168,8 +191,7 @@ def stack(tmp_path, settings):
         finally:
             worker.stop()
             redis.stop()
-            app.conf.update(task_always_eager=True, **saved)
-            app.pool.force_close_all()
+            use_broker(app, task_always_eager=True, **saved)
 
 
 @pytest.fixture
@@ -266,3 +288,29 @@ def test_whatever_the_endpoint_returns_the_answer_ends_failed_with_a_reason(clie
 def ended(attempt):
     attempt.refresh_from_db()
     return attempt.status in ("graded", "failed")
+
+
+def test_an_interview_answer_is_graded_and_its_follow_up_written_by_the_real_worker(stack):
+    """Mock interview on the real stack: the worker writes the follow-up with the LLM (the page
+    waits for it) and grades the answer, both through Redis."""
+    import json
+
+    from quizbank.interviews import services, turns
+    from tests.interview_factories import WEAK, make_interview_set, start
+
+    question = "如果不做缩放，d_k 很大时训练会出现什么问题？"
+    stack["fake"].reply(completion(json.dumps({"question": question}, ensure_ascii=False)), GOOD)
+    make_interview_set()
+    interview = start(make_user())
+    first = turns.current_turn(interview)
+    answered = services.answer(interview, first.number, WEAK)
+
+    def written():
+        turn = turns.current_turn(interview)
+        return turn is not None and turn.parent_id == first.pk and turn.prompt
+
+    wait_for(written, 30, "the follow-up written by the worker")
+    follow_up = turns.current_turn(interview)
+    assert follow_up.prompt == question and follow_up.generated
+    wait_for(lambda: graded(answered.attempt), 30, "grading of the interview answer")
+    assert Grade.objects.get(attempt=answered.attempt).grader == "llm"
