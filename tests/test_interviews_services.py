@@ -252,3 +252,23 @@ def test_an_abandoned_interview_does_not_score_what_was_never_answered(user):
     card = report.report(interview)
     assert card["overall"]["score"] is None and card["rows"][0].state == "unanswered"
     assert card["topics"][0][1] is None
+
+
+def test_the_trend_follows_the_same_track_or_the_same_custom_sets_in_exam_mode_only(user):
+    from quizbank.interviews import report
+
+    def finished(**choices):
+        setup = services.Setup(title="自定义", topics={"iv": 1}, questions=1, minutes_per_question=5, seed=1, **choices)
+        interview = services.start(user, setup)
+        turn = answer_current(interview, STRONG)
+        grading.grade_attempt(turn.attempt_id)
+        if turns.current_turn(interview) is not None:
+            services.finish(interview)
+        interview.refresh_from_db()
+        return interview
+
+    finished(follow_ups=False)
+    finished(follow_ups=False, mode="practice")  # not in the trend
+    last = finished(follow_ups=False)
+    points = report.trend(last)
+    assert len(points) == 2 and all(score >= 75 for _, score in points)
