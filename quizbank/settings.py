@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "quizbank.practice",
     "quizbank.grading",
     "quizbank.interviews",
+    "quizbank.feedback",
 ]
 
 MIDDLEWARE = [

@@ -7,5 +7,6 @@ urlpatterns = [
     path("accounts/", include("quizbank.accounts.urls")),
     path("practice/", include("quizbank.practice.urls")),
     path("interview/", include("quizbank.interviews.urls")),
+    path("feedback/", include("quizbank.feedback.urls")),
     path("", include("quizbank.bank.urls")),
 ]

@@ -8,6 +8,8 @@ from django.views.decorators.vary import vary_on_headers
 from quizbank.bank import selectors
 from quizbank.bank.forms import SearchForm, TopicFilterForm
 from quizbank.bank.models import Question, QuestionSet
+from quizbank.feedback import services as feedback
+from quizbank.feedback.forms import ReportForm
 from quizbank.htmx import wants_partial
 from quizbank.practice import selectors as practice_selectors
 
@@ -41,6 +43,8 @@ def question(request: HttpRequest, question_id: str):
     q = get_object_or_404(Question.objects.select_related("question_set").prefetch_related("tags"), id=question_id)
     previous, following = selectors.neighbours(q)
     context = {"q": q, "previous": previous, "next": following, **practice_selectors.question_panel(request.user, q)}
+    if request.user.is_authenticated:
+        context.update(report_form=ReportForm(), reports=feedback.open_reports(request.user, q))
     return render(request, "bank/question.html", context)
 
 
