@@ -95,3 +95,25 @@ def celery_eager():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def context():
+    """One browser context (one cookie jar) for the browser tests: its pages are tabs of the same
+    signed-in user; any JavaScript error on any of them fails the test."""
+    import os
+
+    from tests.test_browser import ARGS, CHROMIUM, playwright_api
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is missing: scripts/test installs Debian's chromium package")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    errors = []
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
+        context.on("page", lambda page: page.on("pageerror", lambda exc: errors.append(str(exc))))
+        yield context
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    assert errors == [], errors

@@ -3,13 +3,12 @@ a good answer, "不知道", the report card (scores, follow-up, model answers, c
 queue, print stylesheet); a draft surviving a reload on the server's clock; a double click
 counting once; the turn page at phone width."""
 
-import os
 from datetime import timedelta
 from urllib.parse import parse_qs
 
 import pytest
 
-from tests.test_browser import ARGS, CHROMIUM, log_in, playwright_api
+from tests.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
@@ -17,20 +16,8 @@ NO_PAGE_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth + 1"
 
 
 @pytest.fixture
-def page():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Chromium is missing: scripts/test installs Debian's chromium package")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    errors = []
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        yield page
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    assert errors == [], errors
+def page(context):
+    return context.new_page()
 
 
 def _open_turn(interview_id: int):

@@ -1,30 +1,11 @@
 """Practice in a real browser: two tabs on one card, and reloading a card already answered."""
 
-import os
-
 import pytest
 
-from tests.test_browser import ARGS, CHROMIUM, log_in, playwright_api
+from tests.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 QUESTION = "transformer-attention-scaling-sqrt-dk"
-
-
-@pytest.fixture
-def context():
-    """One browser context (one cookie jar): its pages are tabs of the same signed-in user."""
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Chromium is missing: scripts/test installs Debian's chromium package")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    errors = []
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
-        context.on("page", lambda page: page.on("pageerror", lambda exc: errors.append(str(exc))))
-        yield context
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    assert errors == [], errors
 
 
 def _learner(mode: str, *, only_question: bool = False):

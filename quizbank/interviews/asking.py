@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.db import transaction
 from django.utils import timezone
@@ -67,16 +68,14 @@ def follow_up(interview: Interview, turn: Turn, now: datetime) -> bool:
 
 
 def _ceiling(target) -> int:
-    """What the reference's core answer scores on its own rubric (offline, cached per version)."""
-    key = (target.id, target.version)
-    if key not in _CEILINGS:
-        if len(_CEILINGS) > 2048:
-            _CEILINGS.clear()
-        _CEILINGS[key] = rubrics.grade(target, target.answer_md).score if target.answer_md else 100
-    return _CEILINGS[key]
+    """What the reference's core answer scores on its own rubric (offline; cached per version
+    and grader, like the rubric itself)."""
+    return _core_score(target.id, target.version, rubrics.offline_model(), target)
 
 
-_CEILINGS: dict[tuple, int] = {}
+@lru_cache(maxsize=2048)
+def _core_score(target_id: str, version: int, model: str, target) -> int:
+    return rubrics.grade(target, target.answer_md).score if target.answer_md else 100
 
 
 def _authored(interview: Interview, question: Question, asked: list[Turn], missed: list[int]) -> dict | None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from quizbank.grading.form import instructions_to_grader
+from quizbank.interviews.selection import normal
 
 NEAR_PERFECT = 85  # at or above this (and nothing missing) there is nothing to dig into
 MISSED = ("missing", "partial", "contradicted")
@@ -71,10 +72,6 @@ MIN_CHARS, MAX_CHARS = 6, 120
 REFERENCE_RUN = 16  # this many characters in a row from the reference answer give it away
 
 
-def _normal(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text.casefold())
-
-
 def _longest_run(a: str, b: str) -> int:
     if not a or not b:
         return 0
@@ -89,14 +86,14 @@ def gives_away(question: str, missed: list[dict], reference: str) -> str:
         return "shape"
     if instructions_to_grader(text):
         return "instruction"
-    asked = _normal(text)
+    asked = normal(text)
     for point in missed:
         for alias in point.get("aliases") or []:
-            if len(_normal(alias)) >= 2 and _normal(alias) in asked:
+            if len(normal(alias)) >= 2 and normal(alias) in asked:
                 return "alias"
-        said = _normal(point["text"])
+        said = normal(point["text"])
         if _longest_run(asked, said) >= max(6, len(said) // 2):
             return "point"
-    if _longest_run(asked, _normal(reference)) >= REFERENCE_RUN:
+    if _longest_run(asked, normal(reference)) >= REFERENCE_RUN:
         return "reference"
     return ""

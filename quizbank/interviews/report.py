@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +16,7 @@ from django.utils.translation import ngettext
 from quizbank.bank.models import QuestionSet
 from quizbank.bank.rendering import render_markdown
 from quizbank.grading.models import AttemptStatus
+from quizbank.grading.services import grader_kind
 from quizbank.interviews import charts
 from quizbank.interviews.models import Interview, Mode, Outcome, Status, Turn
 
@@ -233,9 +235,5 @@ def outside_decks(interview: Interview) -> list[str]:
 
 def summary_expected(interview: Interview) -> bool:
     """The LLM's feedback is on its way: keep polling a little while (it may never come)."""
-    from datetime import timedelta
-
-    from quizbank.grading.services import grader_kind
-
     recent = interview.finished_at and timezone.now() - interview.finished_at < timedelta(minutes=2)
     return bool(grader_kind() == "llm" and interview.summary is None and interview.status == Status.FINISHED and recent)

@@ -25,7 +25,8 @@ class Candidate:
     weak: bool = False  # not seen, or failed recently
 
 
-def _normal(title: str) -> str:
+def normal(title: str) -> str:
+    """Case-folded, with spaces, punctuation and underscores dropped: how texts are compared."""
     return re.sub(r"[\W_]+", "", title.casefold())
 
 
@@ -34,7 +35,7 @@ def near_duplicate(a: Candidate, b: Candidate) -> bool:
     follow-up of the other (it may be asked as one)."""
     if a.id in b.links or b.id in a.links:
         return True
-    ta, tb = _normal(a.title), _normal(b.title)
+    ta, tb = normal(a.title), normal(b.title)
     matcher = SequenceMatcher(None, ta, tb)
     return matcher.quick_ratio() >= NEAR_DUPLICATE and matcher.ratio() >= NEAR_DUPLICATE
 

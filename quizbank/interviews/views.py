@@ -87,6 +87,15 @@ def interview(request: HttpRequest, interview_id: int):
     return _turn_page(request, item)
 
 
+def _to_report(request, item: Interview) -> HttpResponse:
+    """The interview is over: its report (htmx follows HX-Redirect with a full page load)."""
+    if not request.htmx:
+        return redirect("interviews:report", item.pk)
+    response = HttpResponse(status=204)
+    response["HX-Redirect"] = reverse("interviews:report", args=[item.pk])
+    return response
+
+
 def _turn_page(request, item: Interview, status: int = 200, error: str = "", rejected: str = "") -> HttpResponse:
     turn = turns.current_turn(item)
     if turn is not None and not turn.prompt:  # a follow-up being written: the fallback if too slow
@@ -94,11 +103,7 @@ def _turn_page(request, item: Interview, status: int = 200, error: str = "", rej
         item.refresh_from_db()
         turn = turns.current_turn(item)
     if turn is None:  # nothing open: the interview is over
-        if request.htmx:
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = reverse("interviews:report", args=[item.pk])
-            return response
-        return redirect("interviews:report", item.pk)
+        return _to_report(request, item)
     now = timezone.now()
     done = item.turns.exclude(outcome=Outcome.OPEN).select_related("attempt__grade", "question")
     previous = done.order_by("-number").first()
@@ -167,11 +172,7 @@ def answer(request: HttpRequest, interview_id: int):
 def _turn_or_report(request, item: Interview, status: int = 200, error: str = "", rejected: str = "") -> HttpResponse:
     item.refresh_from_db()
     if not item.is_active:
-        if request.htmx:
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = reverse("interviews:report", args=[item.pk])
-            return response
-        return redirect("interviews:report", item.pk)
+        return _to_report(request, item)
     if not request.htmx and status == 200:
         return redirect("interviews:interview", item.pk)  # POST → redirect → GET: a reload never re-submits
     return _turn_page(request, item, status=status, error=error, rejected=rejected)
