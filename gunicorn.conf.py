@@ -16,3 +16,13 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("WEB_THREADS", "4"))
 preload_app = True  # jieba and the app load once, before the fork
 loglevel = "warning"
+
+
+def post_worker_init(worker):
+    """Read the glossary and the bank's word weights (about 3 s) before the first request: the
+    offline grader judges a mock-interview answer inside the request (for the follow-up), and a
+    cold process would do this there, holding the database's write lock (Celery workers do the
+    same at start, grading/tasks.py)."""
+    from quizbank.grading.tasks import warm_up
+
+    warm_up()
