@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "quizbank.grading",
     "quizbank.interviews",
     "quizbank.feedback",
+    "quizbank.authoring",
 ]
 
 MIDDLEWARE = [

@@ -51,9 +51,13 @@ SECTIONS = {
     "key_points": ("关键点", "Key points"),
     "follow_ups": ("追问", "Follow-ups"),
     "sources": ("来源", "Sources"),
+    "samples": ("样例答案", "Samples"),
 }
 SECTION_BY_NAME = {name.casefold(): key for key, names in SECTIONS.items() for name in names}
-LIST_SECTIONS = ("options", "key_points", "follow_ups", "sources")
+LIST_SECTIONS = ("options", "key_points", "follow_ups", "sources", "samples")
+# Sample answers of the rubric test (docs/authoring.md): what each must score under the offline grader.
+SAMPLE_KINDS = {"strong": "strong", "partial": "partial", "wrong": "wrong", "完整": "strong", "部分": "partial", "错误": "wrong"}
+SAMPLE_RE = re.compile(r"^(?P<kind>[a-z]+|完整|部分|错误)\s*[:：]\s*(?P<text>.+)$", re.S)
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,15 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class Sample:
+    """A sample answer kept with the question: a strong one must pass the rubric, a wrong one fail."""
+
+    kind: str  # strong | partial | wrong
+    text: str
+    line: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
 class Option:
     text: str
     correct: bool
@@ -105,6 +118,7 @@ class QuestionData:
     numeric_answer: Decimal | None = None
     tolerance: str = ""
     unit: str = ""
+    samples: tuple[Sample, ...] = ()
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, QuestionData):
@@ -384,6 +398,7 @@ class _Parser:
                 setattr(q, key, tuple(self.list_item(key, n, item) for n, item in items))
         q.options = tuple(o for o in q.options if o is not None)
         q.key_points = tuple(k for k in q.key_points if k is not None)
+        q.samples = tuple(s for s in q.samples if s is not None)
         q.follow_ups = tuple(f for f in q.follow_ups if f is not None)
         self.section_lines = {key: (lines[0][0] if lines else line_no) for key, lines in parts.items()}
 
@@ -410,7 +425,16 @@ class _Parser:
             return Option(text=task.group("text").strip(), correct=task.group("mark") != " ")
         if key == "key_points":
             return self.key_point(n, item)
+        if key == "samples":
+            return self.sample(n, item)
         return item
+
+    def sample(self, n: int, item: str) -> Sample | None:
+        match = SAMPLE_RE.match(item)
+        if not match or match.group("kind") not in SAMPLE_KINDS:
+            self.error(n, "样例答案写成 - strong: … / - partial: … / - wrong: …（完整 / 部分 / 错误 也可以）")
+            return None
+        return Sample(SAMPLE_KINDS[match.group("kind")], match.group("text").strip(), line=n)
 
     def attributes(self, n: int, item: str, what: str, allowed: tuple[str, ...], example: str):
         """Split `text {key=value key="a|b"}` into (text, {key: value}); None after an error."""
@@ -588,6 +612,24 @@ def parse_set(text: str, path: str = "<string>") -> SetData:
     return _Parser(text, path).parse()
 
 
+def parse_question(text: str, path: str = "<editor>") -> QuestionData:
+    """Parse one question block (`## 标题 {#id}` and what follows, no front matter): the editor's
+    text. Line 1 is the heading; errors are those the loader reports for the same block."""
+    parser = _Parser(text, path)
+    chunks = list(parser.question_chunks(0))
+    question = None
+    if not chunks:
+        if not parser.errors:
+            parser.error(1, "问题要以 ## 标题 {#id} 开头")
+    else:
+        for line_no, _ in chunks[1:]:
+            parser.error(line_no, "这里只能写一个问题：又出现了一个 ## 标题")
+        question = parser.question(*chunks[0])
+    if parser.errors or question is None:
+        raise ContentErrors(parser.errors)
+    return question
+
+
 def heading_ids(text: str) -> list[str]:
     """The ids of a file's question headings, read without parsing the rest."""
     return [m.group("id") for line in text.split("\n") if (m := QUESTION_RE.match(line)) and m.group("id")]
@@ -649,6 +691,8 @@ def format_question(q: QuestionData) -> str:
         out.append(section("follow_ups", "\n".join(format_follow_up(f) for f in q.follow_ups)))
     if q.sources:
         out.append(section("sources", list(q.sources)))
+    if q.samples:
+        out.append(section("samples", [f"{s.kind}: {s.text}" for s in q.samples]))
     return "\n".join(out)
 
 
