@@ -8,5 +8,6 @@ urlpatterns = [
     path("practice/", include("quizbank.practice.urls")),
     path("interview/", include("quizbank.interviews.urls")),
     path("feedback/", include("quizbank.feedback.urls")),
+    path("author/", include("quizbank.authoring.urls")),
     path("", include("quizbank.bank.urls")),
 ]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 
 from quizbank.bank import search
@@ -25,6 +25,7 @@ from quizbank.bank.markup import (
     KeyPoint,
     Option,
     QuestionData,
+    Sample,
     SetData,
     format_question,
     format_set,
@@ -38,6 +39,15 @@ from quizbank.bank.rubric import alias_shares, generic_alias_warnings
 from quizbank.bank.vocabulary import GLOSSARY_DIR
 
 logger = logging.getLogger(__name__)
+PREFER = ("file", "app")
+# Checks an app above the bank adds to `--check` (grading runs the sample answers): each takes
+# [(file, SetData)] and returns ContentErrors. Registered in AppConfig.ready.
+EXTRA_CHECKS: list = []
+
+
+def register_check(check) -> None:
+    if check not in EXTRA_CHECKS:
+        EXTRA_CHECKS.append(check)
 
 
 @dataclass
@@ -55,6 +65,8 @@ class LoadSummary:
     # follow-ups with neither `see=` nor an answer (a mock interview never asks them)
     open_follow_ups: list[ContentError] = field(default_factory=list)
     index_seconds: float = 0.0
+    # questions published in the app since their file was loaded, kept as the app has them
+    kept_app: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -69,6 +81,7 @@ class LoadSummary:
             "per_set": self.per_set,
             "warnings": self.warnings,
             "open_follow_ups": self.open_follow_ups_per_file(),
+            "kept_app": self.kept_app,
         }
 
     def open_follow_ups_per_file(self) -> dict[str, int]:
@@ -116,9 +129,18 @@ def stored_path(path: Path) -> str:
 
 
 def load_questions(
-    paths: list[Path] | None = None, *, check: bool = False, force: bool = False, update_index: bool = True
+    paths: list[Path] | None = None,
+    *,
+    check: bool = False,
+    force: bool = False,
+    update_index: bool = True,
+    prefer: str = "",
 ) -> LoadSummary:
-    """Validate and load question-set files; raise ContentErrors (writing nothing) on any error."""
+    """Validate and load question-set files; raise ContentErrors (writing nothing) on any error.
+
+    A question published in the app since its file was last loaded or exported is kept as the
+    app has it when the file did not change it; when both changed, that is a conflict (an error)
+    unless `prefer` is "file" or "app" (docs/authoring.md)."""
     files, directories = content_files([Path(p) for p in (paths or [settings.QUIZBANK_CONTENT_DIR])])
     loaded = [_read(path) for path in files]
     # --check reads files only (it works before `migrate`); a load skips files it already has.
@@ -137,7 +159,7 @@ def load_questions(
         except ContentErrors as exc:
             errors.extend(exc.errors)
     errors.extend(_cross_file_errors(parsed, skipped))
-    errors.extend(_link_errors(parsed, _other_ids(loaded, parsed, check=check)))
+    errors.extend(link_errors(parsed, _other_ids(loaded, parsed, check=check)))
     for directory in directories:
         try:
             load_glossary(directory / GLOSSARY_DIR, display_path)
@@ -150,12 +172,15 @@ def load_questions(
     summary.warnings = [str(w) for _, data in parsed for w in generic_alias_warnings(data)]
     summary.open_follow_ups = [w for _, data in parsed for w in open_follow_ups(data)]
     if check:
-        if errors := _rendering_errors(parsed):
+        errors = rendering_errors(parsed)
+        for extra in EXTRA_CHECKS:
+            errors.extend(extra(parsed))
+        if errors:
             raise ContentErrors(errors)
         _count_parsed(summary, [data for _, data in parsed])
         return summary
     with transaction.atomic():
-        changed_ids, retired_ids = _write(parsed, skipped, directories, summary)
+        changed_ids, retired_ids = _write(parsed, skipped, directories, summary, prefer)
     _count_db(summary, [data.slug for _, data in parsed] + [s.slug for s in skipped.values()])
     if update_index and (changed_ids or retired_ids or not search.default_index().path.exists()):
         started = timezone.now()
@@ -164,7 +189,7 @@ def load_questions(
     return summary
 
 
-def _rendering_errors(parsed) -> list[ContentError]:
+def rendering_errors(parsed) -> list[ContentError]:
     """Math delimiters the renderer left as text (KaTeX would show them raw), with file and line."""
     questions = [(f, q) for f, data in parsed for q in data.questions]
     errors = []
@@ -241,7 +266,7 @@ def _other_ids(loaded: list[_File], parsed, *, check: bool) -> set[str]:
     return {qid for path in others for qid in heading_ids(path.read_text(encoding="utf-8", errors="replace"))}
 
 
-def _link_errors(parsed, other_ids: set[str]) -> list[ContentError]:
+def link_errors(parsed, other_ids: set[str]) -> list[ContentError]:
     """Every `see=` must name a question (in any set)."""
     ids = other_ids | {q.id for _, data in parsed for q in data.questions}
     return [
@@ -253,7 +278,9 @@ def _link_errors(parsed, other_ids: set[str]) -> list[ContentError]:
     ]
 
 
-def _write(parsed, skipped, directories: list[Path], summary: LoadSummary) -> tuple[list[str], list[str]]:
+def _write(
+    parsed, skipped, directories: list[Path], summary: LoadSummary, prefer: str = ""
+) -> tuple[list[str], list[str]]:
     now = timezone.now()
     sets_by_slug = {s.slug: s for s in QuestionSet.objects.filter(slug__in=[d.slug for _, d in parsed])}
     incoming: dict[str, tuple[QuestionSet, int, QuestionData]] = {}
@@ -267,6 +294,8 @@ def _write(parsed, skipped, directories: list[Path], summary: LoadSummary) -> tu
             incoming[q.id] = (qs, position, q)
 
     existing = Question.objects.in_bulk(list(incoming))
+    kept = _app_edits(incoming, existing, parsed, prefer)  # raises ContentErrors on a conflict
+    summary.kept_app = sorted(kept)
     tag_ids = _tag_ids({t for _, _, q in incoming.values() for t in q.tags})
     new_rows, changed_rows, rerendered_rows, revisions, changed_ids, tag_links = [], [], [], [], [], []
     to_render: list[tuple[Question, QuestionData]] = []
@@ -274,6 +303,12 @@ def _write(parsed, skipped, directories: list[Path], summary: LoadSummary) -> tu
         source = format_question(data)
         digest = hashlib.sha256(source.encode()).hexdigest()
         row = existing.get(q_id)
+        if q_id in kept:
+            summary.unchanged += 1
+            if row.position != position or row.question_set_id != qs.id:
+                row.question_set, row.position = qs, position
+                row.save(update_fields=["question_set", "position"])
+            continue
         if row is not None and row.content_hash == digest and row.retired_at is None:
             # same text: no new version, but stored and rendered again (the file changed or the
             # renderer did, and with it perhaps the shape of a JSON field)
@@ -322,7 +357,7 @@ def _write(parsed, skipped, directories: list[Path], summary: LoadSummary) -> tu
     _set_tags([r.id for r in new_rows + changed_rows], tag_links)
 
     _store_alias_shares(parsed)
-    retired_ids = _retire(incoming, parsed, skipped, directories, now)
+    retired_ids = _retire(incoming, parsed, skipped, directories, now, prefer)
     summary.retired = len(retired_ids)
     return changed_ids, retired_ids
 
@@ -350,7 +385,9 @@ _CONTENT_FIELDS = [
     "tolerance",
     "unit",
     "version",
+    "samples",
     "content_hash",
+    "synced_hash",
     "retired_at",
 ]
 
@@ -366,7 +403,8 @@ def _fill(row: Question, data: QuestionData, qs: QuestionSet, position: int, dig
     row.options = [{"text": o.text, "correct": o.correct} for o in data.options]
     row.numeric_answer = "" if data.numeric_answer is None else str(data.numeric_answer)
     row.tolerance, row.unit = data.tolerance, data.unit
-    row.content_hash = digest
+    row.samples = [{"kind": s.kind, "text": s.text} for s in data.samples]
+    row.content_hash = row.synced_hash = digest
     row.retired_at = None
 
 
@@ -430,8 +468,10 @@ def _set_tags(question_ids: list[str], links: list[tuple[str, int]]) -> None:
     )
 
 
-def _retire(incoming, parsed, skipped, directories: list[Path], now) -> list[str]:
-    """Retire questions that left the loaded files, and sets whose file left a loaded directory."""
+def _retire(incoming, parsed, skipped, directories: list[Path], now, prefer: str = "") -> list[str]:
+    """Retire questions that left the loaded files, and sets whose file left a loaded directory.
+    A question that exists only in the app (published there, never exported) is not in a file
+    to leave: it stays."""
     loaded_slugs = [d.slug for _, d in parsed] + [s.slug for s in skipped.values()]
     scope = {qs.id: qs for qs in QuestionSet.objects.filter(slug__in=loaded_slugs)}
     loaded_dirs = {stored_path(d) for d in directories}
@@ -446,8 +486,25 @@ def _retire(incoming, parsed, skipped, directories: list[Path], now) -> list[str
         .filter(question_set_id__in=list(scope))
         .exclude(question_set__in=list(skipped.values()))
         .exclude(id__in=list(incoming))
-        .values_list("id", flat=True)
+        .exclude(synced_hash="")
+        .values_list("id", "content_hash", "synced_hash")
     )
+    edited = [q_id for q_id, content, synced in retired_ids if content != synced]
+    if edited and prefer != "file":
+        files = {data.slug: f.display for f, data in parsed}
+        slugs = dict(Question.objects.filter(id__in=edited).values_list("id", "question_set__slug"))
+        raise ContentErrors(
+            [
+                ContentError(
+                    files.get(slugs[q_id], "content"),
+                    1,
+                    f"冲突：题目 {q_id!r} 已从文件删除，但应用里在上次载入之后发布过修改。"
+                    "用 --prefer file 删除它，或先运行 export_questions 写回文件",
+                )
+                for q_id in edited
+            ]
+        )
+    retired_ids = [q_id for q_id, _, _ in retired_ids]
     Question.objects.filter(id__in=retired_ids).update(retired_at=now)
     return retired_ids
 
@@ -497,6 +554,36 @@ def _update_index(changed_ids: list[str], retired_ids: list[str]) -> None:
         search.rebuild_index()
 
 
+def _app_edits(incoming, existing, parsed, prefer: str) -> set[str]:
+    """The ids to keep as the app has them: published in the app since the last load or export,
+    and unchanged in the file (or `prefer="app"`). Both changed and no `prefer`: ContentErrors."""
+    where = {q.id: (f.display, q.line) for f, data in parsed for q in data.questions}
+    kept, conflicts = set(), []
+    for q_id, (_, _, data) in incoming.items():
+        row = existing.get(q_id)
+        if row is None or row.retired_at is not None or not row.edited_in_app:
+            continue
+        digest = hashlib.sha256(format_question(data).encode()).hexdigest()
+        if digest == row.content_hash:  # the file has caught up (written back, or edited the same)
+            continue
+        if digest == row.synced_hash or prefer == "app":
+            kept.add(q_id)
+        elif prefer != "file":
+            path, line = where[q_id]
+            conflicts.append(
+                ContentError(
+                    path,
+                    line,
+                    f"冲突：题目 {q_id!r} 在文件里和应用里（v{row.version}）都改过。"
+                    "用 --prefer file 以文件为准，或 --prefer app 保留应用里的版本"
+                    "（之后运行 export_questions 写回文件）",
+                )
+            )
+    if conflicts:
+        raise ContentErrors(conflicts)
+    return kept
+
+
 # -- export --------------------------------------------------------------------------------
 def question_data(row: Question) -> QuestionData:
     return QuestionData(
@@ -512,24 +599,44 @@ def question_data(row: Question) -> QuestionData:
         follow_ups=tuple(map(_follow_up, row.follow_ups)),
         sources=tuple(row.sources),
         options=tuple(Option(o["text"], o["correct"]) for o in row.options),
+        samples=tuple(Sample(s["kind"], s["text"]) for s in row.samples),
         numeric_answer=Decimal(row.numeric_answer) if row.numeric_answer else None,
         tolerance=row.tolerance,
         unit=row.unit,
     )
 
 
-def export_questions(outdir: Path) -> list[Path]:
-    """Write every active set to OUTDIR/<slug>.md in the canonical format."""
-    outdir.mkdir(parents=True, exist_ok=True)
+def export_questions(outdir: Path | None = None) -> list[Path]:
+    """Write every active set in the canonical format: to OUTDIR/<slug>.md, or (no OUTDIR) back
+    to the file each set was loaded from — then the files and the database are in step again:
+    the next load skips those files and every question counts as synced (docs/authoring.md)."""
     questions = defaultdict(list)
-    for row in Question.objects.active().prefetch_related("tags").order_by("position"):
+    rows = Question.objects.active().prefetch_related("tags").order_by("position")
+    for row in rows:
         questions[row.question_set_id].append(question_data(row))
     written = []
-    for qs in QuestionSet.objects.active():
-        data = SetData(qs.slug, qs.title, qs.description, qs.order, questions=questions[qs.id])
-        path = outdir / f"{qs.slug}.md"
-        tmp = path.with_suffix(".md.tmp")
-        tmp.write_text(format_set(data), encoding="utf-8")
-        tmp.replace(path)
-        written.append(path)
+    with transaction.atomic():
+        for qs in QuestionSet.objects.active().select_for_update():
+            data = SetData(qs.slug, qs.title, qs.description, qs.order, questions=questions[qs.id])
+            path = _export_path(qs, outdir)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            text = format_set(data)
+            tmp = path.with_suffix(".md.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+            written.append(path)
+            if outdir is None:
+                qs.source_path, qs.content_hash = stored_path(path), _read(path).digest
+                qs.save(update_fields=["source_path", "content_hash"])
+        if outdir is None:
+            Question.objects.active().exclude(synced_hash=F("content_hash")).update(synced_hash=F("content_hash"))
     return written
+
+
+def _export_path(qs: QuestionSet, outdir: Path | None) -> Path:
+    if outdir is not None:
+        return outdir / f"{qs.slug}.md"
+    if qs.source_path:
+        path = Path(qs.source_path)
+        return path if path.is_absolute() else Path(settings.BASE_DIR) / path
+    return Path(settings.QUIZBANK_CONTENT_DIR) / f"{qs.slug}.md"

@@ -1,5 +1,6 @@
 """The question bank: sets, questions with stable ids, and every revision of a question."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -86,11 +87,16 @@ class Question(models.Model):
     sources_html = models.JSONField(default=list)
     # [{"text", "correct", "html"}]
     options = models.JSONField(default=list)
+    # [{"kind": strong|partial|wrong, "text"}]: the rubric test's sample answers (docs/authoring.md)
+    samples = models.JSONField(default=list, blank=True)
     numeric_answer = models.CharField(max_length=50, blank=True)
     tolerance = models.CharField(max_length=20, blank=True)
     unit = models.CharField(max_length=20, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every content change")
     content_hash = models.CharField(max_length=64)
+    # content_hash of the text last read from (or written to) its file: "" for a question that
+    # exists only in the app, another value when the app published an edit since (docs/authoring.md)
+    synced_hash = models.CharField(max_length=64, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -109,6 +115,11 @@ class Question(models.Model):
         return self.retired_at is not None
 
     @property
+    def edited_in_app(self) -> bool:
+        """Published in the app since its file was last loaded or exported (export_questions)."""
+        return self.content_hash != self.synced_hash
+
+    @property
     def is_choice(self) -> bool:
         return self.qtype in (QuestionType.SINGLE, QuestionType.MULTI)
 
@@ -123,6 +134,11 @@ class Question(models.Model):
         ]
 
 
+class RevisionOrigin(models.TextChoices):
+    FILE = "file", _("文件载入")
+    APP = "app", _("应用内发布")
+
+
 class QuestionRevision(models.Model):
     """The canonical Markdown of a question each time it changed: what an editor diffs and
     restores, and what a grade was computed against (question, version)."""
@@ -131,6 +147,14 @@ class QuestionRevision(models.Model):
     version = models.PositiveIntegerField()
     content_hash = models.CharField(max_length=64)
     source = models.TextField()
+    origin = models.CharField(max_length=10, choices=RevisionOrigin.choices, default=RevisionOrigin.FILE)
+    # who wrote it and who published it (app revisions; a file's are unknown)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

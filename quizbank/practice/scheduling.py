@@ -17,6 +17,7 @@ import fsrs
 RATINGS = {1: fsrs.Rating.Again, 2: fsrs.Rating.Hard, 3: fsrs.Rating.Good, 4: fsrs.Rating.Easy}
 LEECH_LAPSES = 8
 MATURE_DAYS = 21
+REVIEW_PHASE = fsrs.State.Review.value
 STEP_RE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 STEP_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 STEP_MIN = timedelta(minutes=1)
@@ -124,6 +125,15 @@ def format_interval(delta: timedelta) -> str:
     if days < 365:
         return f"{days / 30:.1f}mo".replace(".0mo", "mo")
     return f"{days / 365:.1f}y".replace(".0y", "y")
+
+
+def relearn(state: dict, now: datetime) -> dict:
+    """The question changed substantively: a reviewed card starts relearning now (its memory
+    strength is kept; the next rating updates it as after a lapse). A card still in its first
+    learning steps is left as it is."""
+    if state.get("state") != fsrs.State.Review.value:
+        return state
+    return {**state, "state": fsrs.State.Relearning.value, "step": 0, "due": now.isoformat()}
 
 
 def is_lapse(state_before: dict, rating: int) -> bool:

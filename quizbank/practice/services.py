@@ -232,6 +232,16 @@ def undo_last(*, user, log_id: int) -> Question:
         return last.question
 
 
+def relearn_question(*, question: Question, now: datetime) -> int:
+    """Every learner's reviewed card of `question` back to relearning, due now; how many moved."""
+    cards = list(Card.objects.filter(question=question, phase=scheduling.REVIEW_PHASE))
+    for card in cards:
+        card.apply_state(scheduling.relearn(card.state, now))
+        card.revision += 1
+    Card.objects.bulk_update(cards, ["state", "phase", "due", "interval_days", "revision"], batch_size=500)
+    return len(cards)
+
+
 def bury(*, user, question: Question, now: datetime) -> None:
     """Hide the card until the user's next study day."""
     prefs = settings_for(user)

@@ -1,8 +1,10 @@
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
+from quizbank.bank.publishing import question_published
 from quizbank.grading.signals import attempt_graded
 from quizbank.practice.models import PracticeSettings, ReviewLog
+from quizbank.practice.services import relearn_question
 
 
 @receiver(user_logged_in)
@@ -17,3 +19,10 @@ def remember_time_zone(sender, request, user, **kwargs):
 def score_review_logs(sender, attempt, grade, **kwargs):
     """A rating given before the grade arrived keeps the score it was given for (stats, undo)."""
     ReviewLog.objects.filter(attempt=attempt).update(score=grade.score)
+
+
+@receiver(question_published)
+def relearn_changed_question(sender, question, substantive, now, **kwargs):
+    """An editor marked the change substantive: what learners memorised is no longer the answer."""
+    if substantive:
+        relearn_question(question=question, now=now)

@@ -6,11 +6,15 @@ from quizbank.bank.loader import export_questions
 
 
 class Command(BaseCommand):
-    help = "Write the question bank back to Markdown files, one per set, in OUTDIR."
+    help = (
+        "Write the question bank back to Markdown, one file per set: to OUTDIR, or (no OUTDIR) over "
+        "the files the sets were loaded from, so edits published in the app reach content/."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("outdir", type=Path)
+        parser.add_argument("outdir", type=Path, nargs="?", help="a directory (default: each set's own file)")
 
     def handle(self, *args, **options):
         written = export_questions(options["outdir"])
-        self.stdout.write(f"exported {len(written)} sets to {options['outdir']}")
+        where = options["outdir"] or "their source files"
+        self.stdout.write(f"exported {len(written)} sets to {where}")

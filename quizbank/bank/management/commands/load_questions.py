@@ -16,11 +16,30 @@ class Command(BaseCommand):
         parser.add_argument("--check", action="store_true", help="validate everything, write nothing")
         parser.add_argument("--force", action="store_true", help="re-parse files whose hash is unchanged")
         parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+        parser.add_argument(
+            "--prefer",
+            choices=["file", "app"],
+            default="",
+            help="a question changed both in its file and in the app since the last load: keep this side",
+        )
+        parser.add_argument(
+            "--lenient",
+            action="store_true",
+            help="PATH is ordinary Markdown notes: import its questions as drafts for editors (needs --set)",
+        )
+        parser.add_argument("--set", dest="set_slug", default="", help="with --lenient: the set the drafts go to")
 
     def handle(self, *args, **options):
+        if options["lenient"]:
+            # the importer belongs to authoring (drafts, an app above the bank): imported on use
+            from quizbank.authoring.management.lenient import handle_lenient
+
+            return handle_lenient(self, options)
         started = time.perf_counter()
         try:
-            summary = load_questions(options["paths"] or None, check=options["check"], force=options["force"])
+            summary = load_questions(
+                options["paths"] or None, check=options["check"], force=options["force"], prefer=options["prefer"]
+            )
         except ContentErrors as exc:
             for error in exc.errors:
                 self.stderr.write(str(error))
@@ -28,6 +47,11 @@ class Command(BaseCommand):
             raise CommandError(f"{count} 个错误，什么都没有写入 / {count} error(s), nothing written") from None
         for warning in summary.warnings:
             self.stderr.write(f"警告 warning: {warning}")
+        if summary.kept_app:
+            self.stderr.write(
+                f"注意 note: {len(summary.kept_app)} 道题在应用里发布过修改、文件里没改，保留应用里的版本"
+                f"（运行 export_questions 写回文件）：{', '.join(summary.kept_app[:10])}"
+            )
         # one line per file (a file may have dozens); every follow-up with its line at -v 2
         for path, count in summary.open_follow_ups_per_file().items():
             self.stderr.write(f"警告 warning: {path}: {count} 条追问没有答案也没有链接（模拟面试不会问）")

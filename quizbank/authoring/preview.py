@@ -1,0 +1,102 @@
+"""What the editor shows beside the text as it is typed: the question as learners will see it
+(the site's renderer and sanitiser), the validation messages with line numbers, similar
+questions already in the bank, and the rubric test of the sample answers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from quizbank.authoring.validation import Checked, check_source
+from quizbank.bank import search, vocabulary
+from quizbank.bank.markup import QUESTION_RE
+from quizbank.bank.models import Question, QuestionSet
+from quizbank.bank.rendering import render_question
+from quizbank.grading.rubrics import bank_weights
+from quizbank.grading.samples import SampleResult, run_samples
+
+SIMILAR_LIMIT = 5
+SIMILAR_TITLE = 0.55  # difflib ratio of normalised titles that is worth a look
+
+
+@dataclass
+class Similar:
+    id: str
+    title: str
+    set_title: str
+    ratio: float
+
+
+@dataclass
+class Preview:
+    checked: Checked
+    html: dict = field(default_factory=dict)
+    samples: list[SampleResult] = field(default_factory=list)
+    similar: list[Similar] = field(default_factory=list)
+
+    @property
+    def samples_ok(self) -> bool:
+        return all(s.ok for s in self.samples)
+
+    @property
+    def sample_kinds_missing(self) -> list[str]:
+        have = {s.kind for s in self.samples}
+        return [k for k in ("strong", "partial", "wrong") if k not in have]
+
+
+def preview(source: str, *, question_set: QuestionSet, question: Question | None = None, draft_id=None) -> Preview:
+    checked = check_source(source, question_set=question_set, question=question, draft_id=draft_id)
+    result = Preview(checked, similar=similar_questions(_title_of(source), exclude=_own_id(checked, question)))
+    if checked.data is None:
+        return result
+    result.html = render_question(checked.data)
+    result.html["options"] = list(zip(checked.data.options, result.html.pop("options_html"), strict=True))
+    result.html["follow_ups"] = list(zip(checked.data.follow_ups, result.html["follow_ups_html"], strict=True))
+    if not checked.errors:
+        result.samples = run_samples(
+            checked.data, glossary=vocabulary.glossary(), weights=bank_weights(), shares=checked.shares
+        )
+    return result
+
+
+def similar_questions(title: str, *, exclude: str = "") -> list[Similar]:
+    """Questions of the bank that may ask the same thing: search hits on the title, and titles
+    that read almost the same; most similar first."""
+    title = title.strip()
+    if len(_normal(title)) < 4:
+        return []
+    hits, _total, _words = search.search(title, limit=10)
+    ids = [h.id for h in hits]
+    rows = {q.id: q for q in Question.objects.active().select_related("question_set").filter(id__in=ids)}
+    found = {}
+    for q in Question.objects.active().select_related("question_set").only("id", "title", "question_set__title"):
+        ratio = _ratio(title, q.title)
+        if ratio >= SIMILAR_TITLE or q.id in rows:
+            found[q.id] = Similar(q.id, q.title, q.question_set.title, ratio)
+    found.pop(exclude, None)
+    ranked = sorted(found.values(), key=lambda s: (-(s.ratio >= SIMILAR_TITLE), -s.ratio))
+    return ranked[:SIMILAR_LIMIT]
+
+
+def _ratio(a: str, b: str) -> float:
+    matcher = SequenceMatcher(None, _normal(a), _normal(b))
+    return matcher.ratio() if matcher.quick_ratio() >= SIMILAR_TITLE else 0.0
+
+
+def _normal(title: str) -> str:
+    return re.sub(r"[\W_]+", "", title.casefold())
+
+
+def _title_of(source: str) -> str:
+    for line in source.split("\n"):
+        match = QUESTION_RE.match(line)
+        if match:
+            return match.group("title")
+    return ""
+
+
+def _own_id(checked: Checked, question: Question | None) -> str:
+    if question is not None:
+        return question.id
+    return checked.data.id if checked.data else ""
