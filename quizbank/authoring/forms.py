@@ -30,7 +30,9 @@ class PublishForm(forms.Form):
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(label=_("退回原因（作者会看到）"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("退回原因（作者会看到）"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class DiffForm(forms.Form):

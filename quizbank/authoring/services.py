@@ -12,7 +12,7 @@ from quizbank.authoring.models import Draft, DraftOrigin, DraftSave, DraftState
 from quizbank.authoring.permissions import can_review
 from quizbank.authoring.validation import check_source
 from quizbank.bank.loader import question_data
-from quizbank.bank.markup import ContentError, format_question
+from quizbank.bank.markup import ID_RE, ContentError, format_question, heading_ids
 from quizbank.bank.models import Question, QuestionRevision, QuestionSet
 from quizbank.bank.publishing import VersionConflict, publish_question, retire_question
 from quizbank.grading.models import Attempt, AttemptStatus
@@ -101,8 +101,8 @@ def create_draft(
     """A draft of a new question (saved even when it does not validate yet: nothing is lost)."""
     _check_size(source)
     checked = check_source(source, question_set=question_set)
-    target = checked.data.id if checked.data else ""
-    if not target or open_draft(target) or Question.objects.filter(id=target).exists():
+    target = checked.data.id if checked.data else next(iter(heading_ids(source)), "")
+    if not ID_RE.match(target) or open_draft(target) or Question.objects.filter(id=target).exists():
         target = _placeholder_id(question_set)
     draft = Draft.objects.create(
         target_id=target,
@@ -128,9 +128,10 @@ def save_draft(*, user, draft: Draft, source: str, note: str = "") -> DraftSave 
     if last is not None and last.source == source and not note:
         return None
     checked = check_source(source, question_set=draft.question_set, question=draft.question, draft_id=draft.pk)
-    if checked.data and not draft.question_id and checked.data.id != draft.target_id:
-        if not Question.objects.filter(id=checked.data.id).exists() and not open_draft(checked.data.id):
-            draft.target_id = checked.data.id
+    wanted = checked.data.id if checked.data else next(iter(heading_ids(source)), "")
+    if wanted and not draft.question_id and wanted != draft.target_id and ID_RE.match(wanted):
+        if not Question.objects.filter(id=wanted).exists() and not open_draft(wanted):
+            draft.target_id = wanted
     draft.source, draft.title = source, _title(checked, source)
     draft.state = DraftState.DRAFT
     draft.save()

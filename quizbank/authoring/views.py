@@ -264,7 +264,9 @@ def assist_request(request: HttpRequest, pk: int):
         return HttpResponse(_("没有配置 LLM（OPENAI_API_KEY），这个功能不可用。"), status=409)
     if not form.is_valid():
         return HttpResponse(_("请求不完整。"), status=400)
-    run = assist.request(user=request.user, draft=draft, kind=form.cleaned_data["kind"], source=form.cleaned_data["source"])
+    run = assist.request(
+        user=request.user, draft=draft, kind=form.cleaned_data["kind"], source=form.cleaned_data["source"]
+    )
     return render(request, "authoring/_assist.html", {"run": run, "draft": draft})
 
 

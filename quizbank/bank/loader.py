@@ -606,17 +606,18 @@ def question_data(row: Question) -> QuestionData:
     )
 
 
-def export_questions(outdir: Path | None = None) -> list[Path]:
+def export_questions(outdir: Path | None = None, *, slugs: list[str] | None = None) -> list[Path]:
     """Write every active set in the canonical format: to OUTDIR/<slug>.md, or (no OUTDIR) back
     to the file each set was loaded from — then the files and the database are in step again:
     the next load skips those files and every question counts as synced (docs/authoring.md)."""
     questions = defaultdict(list)
     rows = Question.objects.active().prefetch_related("tags").order_by("position")
-    for row in rows:
+    for row in rows.filter(question_set__slug__in=slugs) if slugs else rows:
         questions[row.question_set_id].append(question_data(row))
     written = []
     with transaction.atomic():
-        for qs in QuestionSet.objects.active().select_for_update():
+        sets = QuestionSet.objects.active().select_for_update()
+        for qs in sets.filter(slug__in=slugs) if slugs else sets:
             data = SetData(qs.slug, qs.title, qs.description, qs.order, questions=questions[qs.id])
             path = _export_path(qs, outdir)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -629,7 +630,10 @@ def export_questions(outdir: Path | None = None) -> list[Path]:
                 qs.source_path, qs.content_hash = stored_path(path), _read(path).digest
                 qs.save(update_fields=["source_path", "content_hash"])
         if outdir is None:
-            Question.objects.active().exclude(synced_hash=F("content_hash")).update(synced_hash=F("content_hash"))
+            exported = (
+                Question.objects.active().filter(question_set__slug__in=slugs) if slugs else Question.objects.active()
+            )
+            exported.exclude(synced_hash=F("content_hash")).update(synced_hash=F("content_hash"))
     return written
 
 

@@ -56,7 +56,14 @@ SECTIONS = {
 SECTION_BY_NAME = {name.casefold(): key for key, names in SECTIONS.items() for name in names}
 LIST_SECTIONS = ("options", "key_points", "follow_ups", "sources", "samples")
 # Sample answers of the rubric test (docs/authoring.md): what each must score under the offline grader.
-SAMPLE_KINDS = {"strong": "strong", "partial": "partial", "wrong": "wrong", "完整": "strong", "部分": "partial", "错误": "wrong"}
+SAMPLE_KINDS = {
+    "strong": "strong",
+    "partial": "partial",
+    "wrong": "wrong",
+    "完整": "strong",
+    "部分": "partial",
+    "错误": "wrong",
+}
 SAMPLE_RE = re.compile(r"^(?P<kind>[a-z]+|完整|部分|错误)\s*[:：]\s*(?P<text>.+)$", re.S)
 
 

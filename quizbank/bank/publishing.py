@@ -20,7 +20,7 @@ from quizbank.bank.rubric import alias_shares
 
 logger = logging.getLogger(__name__)
 
-# Sent after a question's new version is committed. `substantive`: learners should relearn it
+# Sent when a question gets a new version in the app, inside its transaction. `substantive`: learners should relearn it
 # (practice moves their cards back to relearning).
 question_published = Signal()
 
@@ -77,10 +77,9 @@ def publish_question(
     )
     _set_tags([row.id], [(row.id, t) for t in _tag_ids(set(data.tags)).values()])
     _store_set_alias_shares(question_set)
+    # receivers write in this transaction: a publish and its effects (cards relearning) go together
+    question_published.send(sender=Question, question=row, substantive=substantive, now=timezone.now())
     transaction.on_commit(lambda: _index([row.id], []))
-    transaction.on_commit(
-        lambda: question_published.send(sender=Question, question=row, substantive=substantive, now=timezone.now())
-    )
     return row
 
 

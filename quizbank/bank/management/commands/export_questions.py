@@ -13,8 +13,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("outdir", type=Path, nargs="?", help="a directory (default: each set's own file)")
+        parser.add_argument("--set", dest="slugs", action="append", help="only this set (repeatable)")
 
     def handle(self, *args, **options):
-        written = export_questions(options["outdir"])
+        written = export_questions(options["outdir"], slugs=options["slugs"])
         where = options["outdir"] or "their source files"
         self.stdout.write(f"exported {len(written)} sets to {where}")
