@@ -8,14 +8,15 @@ import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from quizbank.authoring.validation import Checked, check_source
+from quizbank.authoring.validation import EDITOR_PATH, Checked, check_source
 from quizbank.bank import search, vocabulary
-from quizbank.bank.markup import QUESTION_RE
+from quizbank.bank.markup import QUESTION_RE, ContentError
 from quizbank.bank.models import Question, QuestionSet
 from quizbank.bank.rendering import render_question
 from quizbank.grading.rubrics import bank_weights
 from quizbank.grading.samples import SampleResult, run_samples
 
+SAMPLE_KINDS = ("strong", "partial", "wrong")
 SIMILAR_LIMIT = 5
 SIMILAR_TITLE = 0.55  # difflib ratio of normalised titles that is worth a look
 
@@ -34,6 +35,7 @@ class Preview:
     html: dict = field(default_factory=dict)
     samples: list[SampleResult] = field(default_factory=list)
     similar: list[Similar] = field(default_factory=list)
+    new_question: bool = True
 
     @property
     def samples_ok(self) -> bool:
@@ -41,22 +43,51 @@ class Preview:
 
     @property
     def sample_kinds_missing(self) -> list[str]:
-        have = {s.kind for s in self.samples}
-        return [k for k in ("strong", "partial", "wrong") if k not in have]
+        return kinds_missing(self.checked.data)
+
+    @property
+    def blocking(self) -> list[ContentError]:
+        return submit_errors(self.checked, self.samples, new_question=self.new_question)
+
+
+def kinds_missing(data) -> list[str]:
+    have = {s.kind for s in data.samples} if data else set()
+    return [k for k in SAMPLE_KINDS if k not in have]
+
+
+def rubric_test(checked: Checked) -> list[SampleResult]:
+    """The samples of a block that parsed and validated, graded offline with the bank's weights."""
+    if checked.data is None or checked.errors:
+        return []
+    return run_samples(checked.data, glossary=vocabulary.glossary(), weights=bank_weights(), shares=checked.shares)
+
+
+def submit_errors(checked: Checked, samples: list[SampleResult], *, new_question: bool) -> list[ContentError]:
+    """What stops a block from going to review: validation errors, a sample scoring outside its
+    kind's range, and (for a new question) a missing kind of sample."""
+    if not checked.ok:
+        return checked.errors
+    errors = [ContentError(EDITOR_PATH, s.line, s.problem) for s in samples if s.problem]
+    missing = kinds_missing(checked.data)
+    if new_question and missing:
+        line = max([checked.data.line, *(s.line for s in checked.data.samples)])
+        errors.append(ContentError(EDITOR_PATH, line, f"新题需要三种样例答案，还缺：{' / '.join(missing)}（### 样例答案）"))
+    return errors
 
 
 def preview(source: str, *, question_set: QuestionSet, question: Question | None = None, draft_id=None) -> Preview:
     checked = check_source(source, question_set=question_set, question=question, draft_id=draft_id)
-    result = Preview(checked, similar=similar_questions(_title_of(source), exclude=_own_id(checked, question)))
+    result = Preview(
+        checked,
+        similar=similar_questions(_title_of(source), exclude=_own_id(checked, question)),
+        new_question=question is None,
+    )
     if checked.data is None:
         return result
     result.html = render_question(checked.data)
     result.html["options"] = list(zip(checked.data.options, result.html.pop("options_html"), strict=True))
     result.html["follow_ups"] = list(zip(checked.data.follow_ups, result.html["follow_ups_html"], strict=True))
-    if not checked.errors:
-        result.samples = run_samples(
-            checked.data, glossary=vocabulary.glossary(), weights=bank_weights(), shares=checked.shares
-        )
+    result.samples = rubric_test(checked)
     return result
 
 

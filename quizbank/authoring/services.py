@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from quizbank.authoring.models import Draft, DraftOrigin, DraftSave, DraftState
 from quizbank.authoring.permissions import can_review
+from quizbank.authoring.preview import rubric_test, submit_errors
 from quizbank.authoring.validation import check_source
 from quizbank.bank.loader import question_data
 from quizbank.bank.markup import ID_RE, ContentError, format_question, heading_ids
@@ -145,8 +146,9 @@ def submit(*, user, draft: Draft) -> Draft:
     if draft.state not in (DraftState.DRAFT, DraftState.REJECTED):
         raise WorkflowError("只有草稿或被退回的修改可以提交审核")
     checked = check_source(draft.source, question_set=draft.question_set, question=draft.question, draft_id=draft.pk)
-    if not checked.ok:
-        raise Invalid(checked.errors)
+    errors = submit_errors(checked, rubric_test(checked), new_question=draft.question is None)
+    if errors:
+        raise Invalid(errors)
     if draft.question is not None and published_source(draft.question) == draft.source:
         raise WorkflowError("和已发布的版本一样，没有可以审核的修改")
     draft.state, draft.submitted_at, draft.reject_reason = DraftState.REVIEW, timezone.now(), ""
@@ -163,8 +165,9 @@ def publish(*, user, draft: Draft, substantive: bool = False) -> Question:
     if draft.state != DraftState.REVIEW:
         raise WorkflowError("只有待审核的修改可以发布")
     checked = check_source(draft.source, question_set=draft.question_set, question=draft.question, draft_id=draft.pk)
-    if not checked.ok:
-        raise Invalid(checked.errors)
+    errors = submit_errors(checked, rubric_test(checked), new_question=draft.question is None)
+    if errors:
+        raise Invalid(errors)
     try:
         question = publish_question(
             checked.data,
