@@ -71,7 +71,9 @@ def submit_errors(checked: Checked, samples: list[SampleResult], *, new_question
     missing = kinds_missing(checked.data)
     if new_question and missing:
         line = max([checked.data.line, *(s.line for s in checked.data.samples)])
-        errors.append(ContentError(EDITOR_PATH, line, f"新题需要三种样例答案，还缺：{' / '.join(missing)}（### 样例答案）"))
+        errors.append(
+            ContentError(EDITOR_PATH, line, f"新题需要三种样例答案，还缺：{' / '.join(missing)}（### 样例答案）")
+        )
     return errors
 
 

@@ -13,7 +13,7 @@ from quizbank.authoring.permissions import can_review
 from quizbank.authoring.preview import rubric_test, submit_errors
 from quizbank.authoring.validation import check_source
 from quizbank.bank.loader import question_data
-from quizbank.bank.markup import ID_RE, ContentError, format_question, heading_ids
+from quizbank.bank.markup import ID_RE, QUESTION_RE, ContentError, format_question, heading_ids
 from quizbank.bank.models import Question, QuestionRevision, QuestionSet
 from quizbank.bank.publishing import VersionConflict, publish_question, retire_question
 from quizbank.grading.models import Attempt, AttemptStatus
@@ -291,8 +291,11 @@ def source_of(target_id: str, key: str) -> tuple[str, str]:
 def _title(checked, source: str) -> str:
     if checked.data:
         return checked.data.title[:300]
-    first = source.strip().split("\n", 1)[0]
-    return first.lstrip("#").strip()[:300]
+    for line in source.split("\n"):
+        match = QUESTION_RE.match(line)
+        if match:
+            return match.group("title")[:300]
+    return source.strip().split("\n", 1)[0].lstrip("#").strip()[:300]
 
 
 def _placeholder_id(question_set: QuestionSet) -> str:
