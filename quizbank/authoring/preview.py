@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
+
+from django.db.models import Count, Max
 
 from quizbank.authoring.validation import EDITOR_PATH, Checked, check_source
 from quizbank.bank import search, vocabulary
@@ -21,7 +24,7 @@ SIMILAR_LIMIT = 5
 SIMILAR_TITLE = 0.55  # difflib ratio of normalised titles that is worth a look
 
 
-@dataclass
+@dataclass(frozen=True)
 class Similar:
     id: str
     title: str
@@ -95,10 +98,17 @@ def preview(source: str, *, question_set: QuestionSet, question: Question | None
 
 def similar_questions(title: str, *, exclude: str = "") -> list[Similar]:
     """Questions of the bank that may ask the same thing: search hits on the title, and titles
-    that read almost the same; most similar first."""
+    that read almost the same; most similar first. The title rarely changes while the rest of
+    the block is typed: the answer is kept until the bank changes."""
     title = title.strip()
     if len(_normal(title)) < 4:
         return []
+    stamp = Question.objects.active().aggregate(n=Count("id"), last=Max("updated_at"))
+    return list(_similar(title, exclude, stamp["n"], stamp["last"]))
+
+
+@lru_cache(maxsize=256)
+def _similar(title: str, exclude: str, *stamp) -> tuple[Similar, ...]:
     hits, _total, _words = search.search(title, limit=10)
     ids = [h.id for h in hits]
     rows = {q.id: q for q in Question.objects.active().select_related("question_set").filter(id__in=ids)}
@@ -109,7 +119,7 @@ def similar_questions(title: str, *, exclude: str = "") -> list[Similar]:
             found[q.id] = Similar(q.id, q.title, q.question_set.title, ratio)
     found.pop(exclude, None)
     ranked = sorted(found.values(), key=lambda s: (-(s.ratio >= SIMILAR_TITLE), -s.ratio))
-    return ranked[:SIMILAR_LIMIT]
+    return tuple(ranked[:SIMILAR_LIMIT])
 
 
 def _ratio(a: str, b: str) -> float:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from quizbank.authoring.models import Draft, DraftOrigin, DraftSave, DraftState
 from quizbank.authoring.permissions import can_review
@@ -123,7 +124,7 @@ def save_draft(*, user, draft: Draft, source: str, note: str = "") -> DraftSave 
     takes it back to draft: it is submitted again when ready."""
     draft = Draft.objects.select_for_update().get(pk=draft.pk)
     if not draft.is_open:
-        raise WorkflowError("这份草稿已经发布或撤回，不能再改；请重新开始编辑")
+        raise WorkflowError(_("这份草稿已经发布或撤回，不能再改；请重新开始编辑"))
     _check_size(source)
     last = draft.saves.order_by("-number").first()
     if last is not None and last.source == source and not note:
@@ -144,13 +145,13 @@ def save_draft(*, user, draft: Draft, source: str, note: str = "") -> DraftSave 
 def submit(*, user, draft: Draft) -> Draft:
     draft = Draft.objects.select_for_update().get(pk=draft.pk)
     if draft.state not in (DraftState.DRAFT, DraftState.REJECTED):
-        raise WorkflowError("只有草稿或被退回的修改可以提交审核")
+        raise WorkflowError(_("只有草稿或被退回的修改可以提交审核"))
     checked = check_source(draft.source, question_set=draft.question_set, question=draft.question, draft_id=draft.pk)
     errors = submit_errors(checked, rubric_test(checked), new_question=draft.question is None)
     if errors:
         raise Invalid(errors)
     if draft.question is not None and published_source(draft.question) == draft.source:
-        raise WorkflowError("和已发布的版本一样，没有可以审核的修改")
+        raise WorkflowError(_("和已发布的版本一样，没有可以审核的修改"))
     draft.state, draft.submitted_at, draft.reject_reason = DraftState.REVIEW, timezone.now(), ""
     draft.save()
     return draft
@@ -160,10 +161,10 @@ def submit(*, user, draft: Draft) -> Draft:
 def publish(*, user, draft: Draft, substantive: bool = False) -> Question:
     """A reviewer publishes a draft in review: the bank gets its new version, learners see it."""
     if not can_review(user):
-        raise WorkflowError("只有审核人可以发布")
+        raise WorkflowError(_("只有审核人可以发布"))
     draft = Draft.objects.select_for_update().get(pk=draft.pk)
     if draft.state != DraftState.REVIEW:
-        raise WorkflowError("只有待审核的修改可以发布")
+        raise WorkflowError(_("只有待审核的修改可以发布"))
     checked = check_source(draft.source, question_set=draft.question_set, question=draft.question, draft_id=draft.pk)
     errors = submit_errors(checked, rubric_test(checked), new_question=draft.question is None)
     if errors:
@@ -179,9 +180,10 @@ def publish(*, user, draft: Draft, substantive: bool = False) -> Question:
         )
     except VersionConflict as exc:
         raise WorkflowError(
-            f"这道题在这份修改开始之后又发布了新版本（v{exc.base} → v{exc.current}）：请作者对照最新版本重新编辑"
+            _("这道题在这份修改开始之后又发布了新版本（v%(base)s → v%(current)s）：请作者对照最新版本重新编辑")
+            % {"base": exc.base, "current": exc.current}
             if exc.base is not None
-            else f"id {checked.data.id!r} 已被其他题目使用"
+            else _("id %(id)r 已被其他题目使用") % {"id": checked.data.id}
         ) from exc
     draft.state, draft.reviewer, draft.reviewed_at = DraftState.PUBLISHED, user, timezone.now()
     draft.question, draft.published_version, draft.substantive = question, question.version, substantive
@@ -192,13 +194,13 @@ def publish(*, user, draft: Draft, substantive: bool = False) -> Question:
 @transaction.atomic
 def reject(*, user, draft: Draft, reason: str) -> Draft:
     if not can_review(user):
-        raise WorkflowError("只有审核人可以退回")
+        raise WorkflowError(_("只有审核人可以退回"))
     reason = reason.strip()
     if not reason:
-        raise WorkflowError("退回时要写明原因，作者会看到")
+        raise WorkflowError(_("退回时要写明原因，作者会看到"))
     draft = Draft.objects.select_for_update().get(pk=draft.pk)
     if draft.state != DraftState.REVIEW:
-        raise WorkflowError("只有待审核的修改可以退回")
+        raise WorkflowError(_("只有待审核的修改可以退回"))
     draft.state, draft.reject_reason = DraftState.REJECTED, reason[:2000]
     draft.reviewer, draft.reviewed_at = user, timezone.now()
     draft.save()
@@ -209,9 +211,9 @@ def reject(*, user, draft: Draft, reason: str) -> Draft:
 def withdraw(*, user, draft: Draft) -> Draft:
     draft = Draft.objects.select_for_update().get(pk=draft.pk)
     if not draft.is_open:
-        raise WorkflowError("这份草稿已经结束")
+        raise WorkflowError(_("这份草稿已经结束"))
     if draft.author_id not in (None, user.pk) and not can_review(user):
-        raise WorkflowError("只有作者或审核人可以撤回这份草稿")
+        raise WorkflowError(_("只有作者或审核人可以撤回这份草稿"))
     draft.state = DraftState.WITHDRAWN
     draft.save()
     return draft
@@ -224,7 +226,7 @@ def restore(*, user, target_id: str, source: str, label: str) -> Draft:
     if draft is None:
         question = Question.objects.filter(id=target_id).first()
         if question is None:
-            raise WorkflowError("这道题没有已发布的版本，也没有打开的草稿")
+            raise WorkflowError(_("这道题没有已发布的版本，也没有打开的草稿"))
         draft = start_edit(user=user, question=question)
     save_draft(user=user, draft=draft, source=source, note=f"恢复自 {label}")
     return Draft.objects.get(pk=draft.pk)
@@ -232,7 +234,7 @@ def restore(*, user, target_id: str, source: str, label: str) -> Draft:
 
 def retire(*, user, question: Question) -> None:
     if not can_review(user):
-        raise WorkflowError("只有审核人可以下线题目")
+        raise WorkflowError(_("只有审核人可以下线题目"))
     retire_question(question)
 
 
@@ -308,4 +310,4 @@ def _placeholder_id(question_set: QuestionSet) -> str:
 
 def _check_size(source: str) -> None:
     if len(source) > MAX_SOURCE:
-        raise WorkflowError(f"太长了：最多 {MAX_SOURCE} 个字符")
+        raise WorkflowError(_("太长了：最多 %(n)d 个字符") % {"n": MAX_SOURCE})

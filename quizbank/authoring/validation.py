@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from quizbank.bank.loader import link_errors, question_data, rendering_errors
+from quizbank.bank.loader import link_errors, rendering_errors
 from quizbank.bank.markup import ContentError, ContentErrors, QuestionData, SetData, open_follow_ups, parse_question
 from quizbank.bank.models import Question, QuestionSet
-from quizbank.bank.rubric import alias_shares, generic_alias_warnings
+from quizbank.bank.rubric import generic_alias_warnings, one_question_shares
 
 EDITOR_PATH = "<editor>"
 
@@ -41,17 +41,22 @@ def check_source(
     others = set(Question.objects.active().exclude(id=data.id).values_list("id", flat=True))
     errors += link_errors(block, others)
     errors += rendering_errors(block)
-    siblings = [question_data(r) for r in Question.objects.in_set(question_set).exclude(id=data.id)]
-    set_data = SetData(question_set.slug, "", "", 0, path=EDITOR_PATH, questions=[*siblings, data])
-    warnings = [w for w in generic_alias_warnings(set_data) if w.line in _lines(data)]
+    siblings = [
+        _Reference(*row) for row in Question.objects.in_set(question_set).values_list("id", "answer_md", "extended_md")
+    ]
+    shares = one_question_shares(data, siblings)
+    warnings = generic_alias_warnings(SetData("", "", "", 0, path=EDITOR_PATH, questions=[data]), {data.id: shares})
     warnings += open_follow_ups(SetData("", "", "", 0, path=EDITOR_PATH, questions=[data]))
-    shares = alias_shares(set_data.questions).get(data.id, {})
     return Checked(data, sorted(errors, key=lambda e: e.line), warnings, shares)
 
 
-def _lines(data: QuestionData) -> set[int]:
-    """Lines of this block's key points (a sibling's warning carries its own, line 0)."""
-    return {k.line for k in data.key_points if k.line} | {data.line}
+@dataclass
+class _Reference:
+    """What alias shares read of a sibling question: its reference answer."""
+
+    id: str
+    answer: str
+    extended: str
 
 
 def _id_errors(data: QuestionData, question: Question | None, draft_id: int | None) -> list[ContentError]:

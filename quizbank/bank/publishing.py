@@ -117,7 +117,7 @@ def _index(changed_ids: list[str], retired_ids: list[str]) -> None:
             search.rebuild_index()
             return
         rows = Question.objects.filter(id__in=changed_ids).select_related("question_set").prefetch_related("tags")
-        index.update(rows.iterator(), retired_ids)
+        index.update(rows.iterator(chunk_size=100), retired_ids)
     except Exception:  # noqa: BLE001 — derived data: rebuild rather than fail the publish
         logger.exception("index update after a publish failed; rebuilding")
         search.rebuild_index()

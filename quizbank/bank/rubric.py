@@ -53,6 +53,20 @@ def alias_shares(questions) -> dict[str, dict[str, float]]:
     return shares
 
 
+def one_question_shares(question, others) -> dict[str, float]:
+    """alias_shares for one question against the others of its set, without measuring theirs
+    (the editor asks this on every keystroke)."""
+    others = [o for o in others if o.id != question.id]
+    if len(others) < MIN_OTHERS:
+        return {}
+    aliases = [a for k in question.key_points for a in k.aliases]
+    if not aliases:
+        return {}
+    terms, keys = matcher(aliases)
+    found = [{keys[m.entry] for m in terms.find(f"{o.answer}\n{o.extended}", overlapping=True)} for o in others]
+    return {a: round(sum(compact(a) in f for f in found) / len(found), 3) for a in aliases}
+
+
 def alias_credit(share: float) -> float:
     """The most a match of an alias with this share can earn its point."""
     if share > GENERIC_SHARE:
@@ -62,12 +76,13 @@ def alias_credit(share: float) -> float:
     return 1.0
 
 
-def generic_alias_warnings(data: SetData) -> list[ContentError]:
-    """One warning per alias above GENERIC_SHARE, with the file and the key point's line."""
-    shares = alias_shares(data.questions)
+def generic_alias_warnings(data: SetData, shares: dict | None = None) -> list[ContentError]:
+    """One warning per alias above GENERIC_SHARE, with the file and the key point's line
+    (`shares`: already measured, e.g. for only some of the questions)."""
+    shares = alias_shares(data.questions) if shares is None else shares
     warnings = []
     for q in data.questions:
-        for k in q.key_points:
+        for k in q.key_points if q.id in shares else ():
             for a in k.aliases:
                 share = shares[q.id].get(a, 0.0)
                 if share > GENERIC_SHARE:
