@@ -306,8 +306,18 @@ def test_formulas_code_fences_and_pipes_survive_import_publish_and_export(editor
         **NEW_ROW,
         "body": "设 $q, k \\in \\mathbb{R}^{d_k}$，比较：\n\n| 方案 | 代价 |\n|---|---|\n| A | $O(n^2)$ |",
         "answer": '缩放后 $\\mathrm{softmax}(QK^\\top/\\sqrt{d_k})$ 不饱和。\n\n```python\nmask = a | b  # 按位或\nprint(f"{x!r}")\n```\n\n$$\nz = \\frac{q \\cdot k}{\\sqrt{d_k}}\n$$',
-        "key_points": '方差随 $d_k$ 增大 {aliases="方差|variance"}\n用 a|b 这样的竖线也没关系\n除以 $\\sqrt{d_k}$',
-        "samples": "strong: 重叠一段文本，避免句子被切断；重叠太大会冗余。\nwrong: 分块越小越好。",
+        "key_points": (
+            '相邻块重叠一段文本 {weight=2 aliases="重叠|overlap|重合"}\n'
+            '避免句子被切断在边界上 {aliases="切断|边界"}\n'
+            '重叠太大会增加冗余和索引体积 {aliases="冗余|内容重复|索引也会变大"}\n'
+            '步长等于块长减重叠：$s = L - o$ {aliases="步长|stride|往前挪"}'
+        ),
+        "samples": (
+            "strong: 切块的时候让前后两块有一段重合，这样一句话不会正好被切断在边界上，检索时至少有一块是完整的；"
+            "窗口每次往前挪块长减去重合的长度；重合留太多的话内容重复、索引也会变大。\n"
+            "partial: 就是让相邻的块重叠一部分，不然句子会被切断。\n"
+            "wrong: 重叠是为了让每个块都变短，块越短检索越准，所以重叠越大越好。"
+        ),
     }
     result = run_import(untable(list(row), [row]), editor, submit=True)
     draft = Draft.objects.get(pk=result.created[0].draft)

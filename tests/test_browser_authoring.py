@@ -44,7 +44,9 @@ def test_write_preview_rubric_test_submit_and_publish(live_server, bundled_db, p
     error.wait_for(timeout=15_000)
     assert "第 12 行" in error.inner_text() and "weight 必须是 1–5 的整数" in error.inner_text()
     error.locator("a.goto-line").click()
-    selected = page.evaluate("(() => { const b = document.getElementById('source'); return b.value.slice(b.selectionStart, b.selectionEnd); })()")
+    selected = page.evaluate(
+        "(() => { const b = document.getElementById('source'); return b.value.slice(b.selectionStart, b.selectionEnd); })()"
+    )
     assert "weight=7" in selected
 
     # the fixed text: formulas rendered by KaTeX, similar questions, and three samples that pass

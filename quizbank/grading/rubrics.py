@@ -38,16 +38,28 @@ def document(question, glossary) -> set[str]:
 
 
 def bank_weights() -> dict[str, float]:
-    """IDF of every unit over the active questions (recomputed when the bank or glossary changes)."""
+    """IDF of every unit over the active questions (recomputed when the bank or glossary changes;
+    each question's units are kept per version, so a publish re-reads one question, not all)."""
+    digest = vocabulary.glossary_digest()
     stamp = (
         Question.objects.active().aggregate(n=Count("id"), v=Sum("version"), last=Max("id")),
-        vocabulary.glossary_digest(),
+        digest,
     )
     with _lock:
         if _weights.get("stamp") != stamp:
             glossary = vocabulary.glossary()
-            rows = Question.objects.active().only("title", "answer_md", "extended_md", "key_points")
-            _weights.update(stamp=stamp, value=tx.idf_weights([document(q, glossary) for q in rows.iterator()]))
+            docs = _weights.get("docs") if _weights.get("glossary") == digest else None
+            docs = dict(docs or {})
+            versions = dict(Question.objects.active().values_list("id", "version"))
+            stale = [qid for qid, version in versions.items() if docs.get(qid, (None,))[0] != version]
+            rows = Question.objects.filter(id__in=stale).only(
+                "id", "version", "title", "answer_md", "extended_md", "key_points"
+            )
+            for q in rows.iterator(chunk_size=500):
+                docs[q.id] = (q.version, document(q, glossary))
+            docs = {qid: doc for qid, doc in docs.items() if qid in versions}
+            value = tx.idf_weights([keys for _, keys in docs.values()])
+            _weights.update(stamp=stamp, value=value, docs=docs, glossary=digest)
         return _weights["value"]
 
 
