@@ -2,12 +2,13 @@
 
     .venv/bin/python bench/authoring.py [--rounds 40]
 
-Each round takes a bundled question, adds three sample answers (its key points said as sentences
-as the strong one, half of them as the partial one, an unrelated claim as the wrong one) and measures, through the
-Django test client with full middleware and templates: the live preview (parse, validate against
-the bank, render, similar titles by search, the rubric test of three samples), a save (of a
-one-word edit, without the samples), a submit and a publish (new version, revision, index update). Reference in the same run: GET on a question
-page (one row, stored HTML).
+Each round takes a bundled question, adds three sample answers (its key points said as
+sentences as the strong one, half of them as the partial one, an unrelated claim as the wrong
+one) and measures, through the Django test client with full middleware and templates: the live
+preview (parse, validate against the bank, render, similar titles by search, the rubric test of
+three samples), a save (of a one-word edit, without the samples), a submit and a publish (new
+version, revision, index update). Reference in the same run: GET on a question page (one row,
+stored HTML).
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def main() -> None:
             draft = services.start_edit(user=boss, question=q)
             half = "；".join(k["text"] for k in q.key_points[: max(1, len(q.key_points) // 2)])
             strong = "。".join(k["text"] for k in q.key_points)
-            samples = f"\n### 样例答案\n\n- strong: {strong}\n- partial: {half}\n- wrong: 这个问题和模型训练无关，主要看硬件。\n"
+            wrong = "这个问题和模型训练无关，主要看硬件。"
+            samples = f"\n### 样例答案\n\n- strong: {strong}\n- partial: {half}\n- wrong: {wrong}\n"
             source = draft.source.rstrip("\n") + "\n" + samples
             data = {"source": source, "question_set": q.question_set.slug, "draft": draft.pk}
             response = timed("preview", client.post, "/author/preview/", data)

@@ -383,3 +383,105 @@ def test_load_check_runs_the_sample_answers(content_dir):
     assert error.path.endswith("samples.md") and "错误样例得了" in error.message and "应不高于 59" in error.message
     write_set(content_dir, "samples.md", SET.replace("sync", "samples") + GOOD)
     assert load_questions([path], check=True).questions == 1
+
+
+# -- what a stranger's walk found ----------------------------------------------------------------
+def test_a_reviewer_cannot_publish_text_changed_after_the_review_page_was_opened(rag, editor, reviewer):
+    draft = new_draft(editor, rag)
+    services.submit(user=editor, draft=draft)
+    seen = Draft.objects.get(pk=draft.pk).revision
+    changed = GOOD.replace("方向不变", "方向也不变")
+    services.save_draft(user=editor, draft=draft, source=changed)
+    services.submit(user=editor, draft=Draft.objects.get(pk=draft.pk))
+    response = client_for(reviewer).post(reverse("authoring:publish", args=[draft.pk]), {"revision": seen})
+    assert response.status_code == 409 and "变了" in response.content.decode()
+    assert not Question.objects.filter(id="test-gradient-clipping").exists()
+    response = client_for(reviewer).post(
+        reverse("authoring:reject", args=[draft.pk]), {"revision": seen, "reason": "第三点不对"}
+    )
+    assert response.status_code == 409 and "第三点不对" in response.content.decode()  # the reason typed stays
+
+
+def test_a_save_from_a_stale_tab_is_refused_and_its_text_shown_back(rag, editor):
+    draft = new_draft(editor, rag)
+    tab_a, tab_b = draft.revision, draft.revision
+    c = client_for(editor)
+    url = reverse("authoring:draft", args=[draft.pk])
+    assert c.post(url, {"source": GOOD + "\nTAB-A\n", "revision": tab_a}).status_code == 302
+    response = c.post(url, {"source": GOOD + "\nTAB-B\n", "revision": tab_b})
+    page = response.content.decode()
+    assert response.status_code == 409 and "TAB-B" in page and 'data-unsaved="1"' in page
+    assert "TAB-A" in Draft.objects.get(pk=draft.pk).source
+    fresh = Draft.objects.get(pk=draft.pk).revision
+    assert f'name="revision" value="{fresh}"' in page  # saving again overwrites on purpose
+    assert c.post(url, {"source": GOOD + "\nTAB-B\n", "revision": fresh}).status_code == 302
+
+
+def test_a_fragment_asked_for_after_the_session_ended_gets_401_not_the_login_page(rag):
+    response = Client(HTTP_HOST="127.0.0.1").post(
+        reverse("authoring:preview"), {"source": GOOD, "question_set": "rag"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 401 and "登录已过期" in response.content.decode()
+    assert "<form" not in response.content.decode()
+
+
+def test_only_the_author_or_a_reviewer_changes_a_draft_and_an_imported_one_is_claimed(rag, editor, reviewer):
+    other = make_user("editor2")
+    other.groups.add(Group.objects.get(name=EDITOR_GROUP))
+    draft = new_draft(editor, rag)
+    with pytest.raises(services.WorkflowError, match="别人的草稿"):
+        services.save_draft(user=other, draft=draft, source=GOOD + "\n")
+    with pytest.raises(services.WorkflowError):
+        services.submit(user=other, draft=draft)
+    assert "你可以看，不能改" in client_for(other).get(reverse("authoring:draft", args=[draft.pk])).content.decode()
+    services.save_draft(user=reviewer, draft=draft, source=GOOD + "\n")  # a reviewer may step in
+    imported = services.create_draft(user=None, question_set=rag, source=GOOD.replace("test-gradient", "imp"))
+    services.save_draft(user=other, draft=imported, source=GOOD.replace("test-gradient", "imp") + "\n")
+    assert Draft.objects.get(pk=imported.pk).author == other
+
+
+def test_a_retired_question_is_not_edited_or_restored_back_to_learners(rag, editor, reviewer):
+    q = Question.objects.filter(question_set=rag, qtype="free").first()
+    revision = QuestionRevision.objects.filter(question=q).first()
+    services.retire(user=reviewer, question=q)
+    q.refresh_from_db()
+    with pytest.raises(services.WorkflowError, match="已下线"):
+        services.start_edit(user=editor, question=q)
+    response = client_for(editor).post(reverse("authoring:restore", args=[q.id]), {"key": f"r{revision.pk}"})
+    assert response.status_code == 302 and not Draft.objects.filter(target_id=q.id).exists()
+
+
+def test_unbalanced_braces_in_a_formula_are_an_error_in_the_editor_and_the_loader(rag, editor, content_dir):
+    bad = GOOD.replace("阈值 $c$ 以内", "阈值 $\\frac{c}{2$ 以内")
+    page = client_for(editor).post(reverse("authoring:preview"), {"source": bad, "question_set": "rag"})
+    assert "花括号 { } 不配对" in page.content.decode()
+    path = write_set(content_dir, "m.md", "---\nslug: m\ntitle: M\ndescription: d\norder: 1\n---\n\n" + bad)
+    with pytest.raises(ContentErrors) as exc:
+        load_questions([path], check=True)
+    assert [e.line for e in exc.value.errors] == [14] and "花括号 { } 不配对" in exc.value.errors[0].message
+
+
+def test_the_history_shows_each_step_and_a_published_drafts_page_shows_no_false_errors(rag, editor, reviewer):
+    draft = new_draft(editor, rag)
+    services.submit(user=editor, draft=draft)
+    services.reject(user=reviewer, draft=Draft.objects.get(pk=draft.pk), reason="补一个例子")
+    services.save_draft(user=editor, draft=Draft.objects.get(pk=draft.pk), source=GOOD + "\n")
+    services.submit(user=editor, draft=Draft.objects.get(pk=draft.pk))
+    services.publish(user=reviewer, draft=Draft.objects.get(pk=draft.pk), substantive=True)
+    kinds = [(e["kind"], e["origin"]) for e in services.history("test-gradient-clipping")]
+    assert kinds[0] == ("event", "发布") and ("event", "退回") in kinds and ("published", "应用内发布") in kinds
+    assert [k for k, _ in kinds].count("event") == 4
+    c = client_for(editor)
+    page = c.get(reverse("authoring:question", args=["test-gradient-clipping"])).content.decode()
+    assert "补一个例子" in page and "实质性修改" not in page  # a new question has no cards to move
+    preview = c.post(reverse("authoring:preview"), {"source": GOOD, "question_set": "rag", "draft": draft.pk})
+    assert "重复" not in preview.content.decode()
+    assert "已发布为 v1" in c.get(reverse("authoring:draft", args=[draft.pk])).content.decode()
+
+
+def test_restore_reads_restore_in_english_not_unsuspend(rag, editor, settings):
+    q = Question.objects.filter(question_set=rag, qtype="free").first()
+    c = client_for(editor)
+    c.cookies["django_language"] = "en"
+    page = c.get(reverse("authoring:question", args=[q.id]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Unsuspend" not in page and "Restore" in page

@@ -108,7 +108,22 @@ def test_english_section_names_are_accepted():
             HEAD + "## Q {#T_A}\ndifficulty: easy\n\n### 回答重点\n\nA\n\n### 关键点\n\n- p\n",
             "content/t.md:8: id 'T_A' 只能包含",
         ),
-        (HEAD + "## Q {#t-a}\ndifficulty: easy\n\n### 回答重点\n\n```\ncode\n\n### 关键点\n\n- p\n", "代码块没有闭合"),
+        (
+            HEAD + "## Q {#t-a}\ndifficulty: easy\n\n### 回答重点\n\n```\ncode\n\n### 关键点\n\n- p\n",
+            "content/t.md:13: 代码块没有闭合",  # the line the fence opens on, not the end of the file
+        ),
+        (
+            HEAD + "## Q {#Bad ID with spaces!}\ndifficulty: easy\n\n### 回答重点\n\nA\n\n### 关键点\n\n- p\n",
+            "content/t.md:8: id 只能包含小写字母、数字和 -",
+        ),
+        (
+            HEAD + "## Q {#t-a}\ndifficulty: easy\n\n### 回答重点\n\nA\n\n### 关键点\n\n- 同一点\n- 同一 点\n",
+            "content/t.md:18: 关键点重复：和第 17 行的关键点一样",
+        ),
+        (
+            HEAD + "## " + "长" * 301 + " {#t-a}\ndifficulty: easy\n\n### 回答重点\n\nA\n\n### 关键点\n\n- p\n",
+            "content/t.md:8: 问题标题太长：301 个字符",
+        ),
     ],
     ids=[
         "missing-id",
@@ -127,10 +142,20 @@ def test_english_section_names_are_accepted():
         "bad-weight",
         "bad-id",
         "unclosed-fence",
+        "id-with-spaces",
+        "duplicate-key-point",
+        "title-too-long",
     ],
 )
 def test_bad_input_names_file_and_line(text, expected):
     assert any(expected in e for e in errors_of(text)), errors_of(text)
+
+
+def test_unreadable_metadata_is_one_error_not_also_a_missing_difficulty():
+    errors = errors_of(
+        HEAD + "## Q {#t-a}\ndifficulty: easy\nfoo bar\ntags: [x]\n\n### 回答重点\n\nA\n\n### 关键点\n\n- p\n"
+    )
+    assert len(errors) == 1 and "元数据 不是合法的 YAML" in errors[0], errors
 
 
 def test_all_errors_are_reported_not_just_the_first():

@@ -159,6 +159,20 @@ def test_a_missing_index_is_rebuilt_instead_of_failing(content_dir, private_inde
     assert hits[0].id == "sample-self-attention"
 
 
+def test_a_rebuild_by_another_process_is_seen_by_a_searcher_already_open(content_dir, private_index):
+    """Two web workers share one index directory; a rebuild replaces the directory and starts
+    whoosh's generation at 1 again, so the other worker must notice the new directory."""
+    from quizbank.bank.models import Question
+
+    write_set(content_dir, "sample.md", sample_text())
+    load(content_dir)
+    this_worker, other_worker = search.SearchIndex(private_index), search.SearchIndex(private_index)
+    assert [h.id for h in this_worker.search("自注意力", topic="sample")[0]][:1] == ["sample-self-attention"]
+    Question.objects.filter(id="sample-self-attention").update(title="Zyxwvu 探针")
+    other_worker.rebuild(search.indexable_questions())
+    assert [h.id for h in this_worker.search("Zyxwvu")[0]] == ["sample-self-attention"]
+
+
 def test_a_corrupt_index_is_rebuilt_instead_of_failing(client, content_dir, private_index):
     write_set(content_dir, "sample.md", sample_text())
     load(content_dir)

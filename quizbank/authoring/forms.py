@@ -11,6 +11,8 @@ class SourceForm(forms.Form):
         label=_("题目（Markdown）"), max_length=MAX_SOURCE, strip=False, widget=forms.Textarea(attrs={"rows": 30})
     )
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
+    # the draft's revision the page showed (a save from a stale tab is refused, its text kept)
+    revision = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
 class PreviewForm(forms.Form):

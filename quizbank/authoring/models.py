@@ -56,6 +56,9 @@ class Draft(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     published_version = models.PositiveIntegerField(null=True, blank=True)
+    # bumped by every save and every step: a form names the revision it showed, so a stale tab
+    # or a reviewer's old page changes nothing (409) instead of overwriting what it never saw
+    revision = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -94,6 +97,27 @@ class DraftSave(models.Model):
     class Meta:
         ordering = ["draft", "number"]
         constraints = [models.UniqueConstraint(fields=["draft", "number"], name="unique_draft_save_number")]
+
+
+class EventKind(models.TextChoices):
+    SUBMITTED = "submitted", _("提交审核")
+    REJECTED = "rejected", _("退回")
+    PUBLISHED = "published", _("发布")
+    WITHDRAWN = "withdrawn", _("撤回")
+
+
+class DraftEvent(models.Model):
+    """A step of the review workflow, for the history: who submitted, rejected (why), published
+    (as which version, substantive or not), or withdrew a draft."""
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=EventKind.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
 
 
 class AssistKind(models.TextChoices):

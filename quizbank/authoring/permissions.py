@@ -6,6 +6,8 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
 
 EDITOR_GROUP = "content editor"
 
@@ -23,11 +25,20 @@ def can_review(user) -> bool:
 def _requiring(test):
     def decorator(view):
         @login_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
+        def allowed(request, *args, **kwargs):
             if not test(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
+
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated and getattr(request, "htmx", False):
+                # a fragment must not become the login page inside the editor (it would take the
+                # focus and the keystrokes): say so; the text stays in the editor's box
+                return HttpResponse(
+                    _("登录已过期：请在另一个标签页登录，再回来继续（编辑框里的文本还在）。"), status=401
+                )
+            return allowed(request, *args, **kwargs)
 
         return wrapped
 

@@ -22,6 +22,7 @@ from quizbank.grading.samples import SampleResult, run_samples
 SAMPLE_KINDS = ("strong", "partial", "wrong")
 SIMILAR_LIMIT = 5
 SIMILAR_TITLE = 0.55  # difflib ratio of normalised titles that is worth a look
+TEMPLATE_TITLE = "新问题的标题？"  # services.NEW_QUESTION's: nothing to compare yet
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,11 @@ class Preview:
     samples: list[SampleResult] = field(default_factory=list)
     similar: list[Similar] = field(default_factory=list)
     new_question: bool = True
+
+    @property
+    def key_points(self) -> list:
+        """(key point, its HTML as learners see it) pairs."""
+        return list(zip(self.checked.data.key_points, self.html.get("key_points_html", []), strict=False))
 
     @property
     def samples_ok(self) -> bool:
@@ -101,7 +107,7 @@ def similar_questions(title: str, *, exclude: str = "") -> list[Similar]:
     that read almost the same; most similar first. The title rarely changes while the rest of
     the block is typed: the answer is kept until the bank changes."""
     title = title.strip()
-    if len(_normal(title)) < 4:
+    if len(_normal(title)) < 4 or title == TEMPLATE_TITLE:
         return []
     stamp = Question.objects.active().aggregate(n=Count("id"), last=Max("updated_at"))
     return list(_similar(title, exclude, stamp["n"], stamp["last"]))

@@ -30,8 +30,11 @@ def index_context(user, params) -> dict:
     titles = dict(Question.objects.filter(id__in=[qid for qid, _ in attention]).values_list("id", "title"))
     return {
         "my_drafts": open_drafts.filter(author=user),
+        "unclaimed": open_drafts.filter(author__isnull=True)[:100],
         "review_queue": open_drafts.filter(state=DraftState.REVIEW) if can_review(user) else [],
-        "recent": Draft.objects.filter(state=DraftState.PUBLISHED).select_related("author", "reviewer")[:10],
+        "recent": Draft.objects.filter(state=DraftState.PUBLISHED).select_related("author", "reviewer", "question")[
+            :10
+        ],
         "attention": [(qid, titles.get(qid, qid), reasons) for qid, reasons in attention],
         "open_reports": ProblemReport.objects.filter(resolved_at__isnull=True).count(),
         "page": page,

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from quizbank.authoring.models import Draft, DraftOrigin, DraftSave, DraftState
+from quizbank.authoring.models import Draft, DraftEvent, DraftOrigin, DraftSave, DraftState, EventKind
 from quizbank.authoring.permissions import can_review
 from quizbank.authoring.preview import rubric_test, submit_errors
 from quizbank.authoring.validation import check_source
@@ -45,6 +45,10 @@ class WorkflowError(Exception):
     """A step the draft's state or the user's role does not allow; the message says why."""
 
 
+class Stale(WorkflowError):
+    """The draft changed after the page that sent this was shown (another tab, another person)."""
+
+
 class Invalid(WorkflowError):
     def __init__(self, errors: list[ContentError]):
         self.errors = errors
@@ -72,9 +76,28 @@ def open_draft(target_id: str) -> Draft | None:
     return Draft.objects.open().filter(target_id=target_id).select_related("question", "question_set").first()
 
 
+def may_edit(user, draft: Draft) -> bool:
+    """A draft is its author's (a reviewer may step in); an imported one nobody owns yet is
+    claimed by the first editor who saves it."""
+    return draft.author_id in (None, user.pk) or can_review(user)
+
+
+def _check_revision(draft: Draft, revision: int | None) -> None:
+    if revision is not None and revision != draft.revision:
+        raise Stale(_("这份草稿在你打开这一页之后变了（别的标签页或别人保存、提交或审核过）。你的操作没有执行。"))
+
+
+def _step(draft: Draft, kind: str, user, note: str = "") -> None:
+    draft.revision += 1
+    draft.save()
+    DraftEvent.objects.create(draft=draft, kind=kind, user=user, note=note)
+
+
 @transaction.atomic
 def start_edit(*, user, question: Question) -> Draft:
     """The open draft of a published question, or a new one holding its published text."""
+    if question.retired_at is not None:
+        raise WorkflowError(_("这道题已下线，不能再编辑（它的历史仍然保留）"))
     draft = open_draft(question.id)
     if draft is not None:
         return draft
@@ -89,6 +112,7 @@ def start_edit(*, user, question: Question) -> Draft:
                 title=question.title,
                 source=source,
                 author=user,
+                revision=1,
             )
     except IntegrityError:  # a second tab started it a moment ago
         return open_draft(question.id)
@@ -113,18 +137,23 @@ def create_draft(
         source=source,
         author=user,
         origin=origin,
+        revision=1,
     )
     DraftSave.objects.create(draft=draft, number=1, source=source, author=user, note=note)
     return draft
 
 
 @transaction.atomic
-def save_draft(*, user, draft: Draft, source: str, note: str = "") -> DraftSave | None:
+def save_draft(*, user, draft: Draft, source: str, note: str = "", revision: int | None = None) -> DraftSave | None:
     """Keep a new save (None when the text is unchanged). Editing a draft in review or rejected
-    takes it back to draft: it is submitted again when ready."""
+    takes it back to draft: it is submitted again when ready. `revision`: the draft's revision
+    the editor showed (Stale when it moved on since)."""
     draft = Draft.objects.select_for_update().get(pk=draft.pk)
     if not draft.is_open:
         raise WorkflowError(_("这份草稿已经发布或撤回，不能再改；请重新开始编辑"))
+    if not may_edit(user, draft):
+        raise WorkflowError(_("这是别人的草稿：只有作者或审核人可以修改"))
+    _check_revision(draft, revision)
     _check_size(source)
     last = draft.saves.order_by("-number").first()
     if last is not None and last.source == source and not note:
@@ -135,15 +164,19 @@ def save_draft(*, user, draft: Draft, source: str, note: str = "") -> DraftSave 
         if not Question.objects.filter(id=wanted).exists() and not open_draft(wanted):
             draft.target_id = wanted
     draft.source, draft.title = source, _title(checked, source)
-    draft.state = DraftState.DRAFT
+    draft.state, draft.author = DraftState.DRAFT, draft.author or user
+    draft.revision += 1
     draft.save()
     number = (last.number if last else 0) + 1
     return DraftSave.objects.create(draft=draft, number=number, source=source, author=user, note=note)
 
 
 @transaction.atomic
-def submit(*, user, draft: Draft) -> Draft:
+def submit(*, user, draft: Draft, revision: int | None = None) -> Draft:
     draft = Draft.objects.select_for_update().get(pk=draft.pk)
+    if not may_edit(user, draft):
+        raise WorkflowError(_("这是别人的草稿：只有作者或审核人可以提交"))
+    _check_revision(draft, revision)
     if draft.state not in (DraftState.DRAFT, DraftState.REJECTED):
         raise WorkflowError(_("只有草稿或被退回的修改可以提交审核"))
     checked = check_source(draft.source, question_set=draft.question_set, question=draft.question, draft_id=draft.pk)
@@ -153,22 +186,25 @@ def submit(*, user, draft: Draft) -> Draft:
     if draft.question is not None and published_source(draft.question) == draft.source:
         raise WorkflowError(_("和已发布的版本一样，没有可以审核的修改"))
     draft.state, draft.submitted_at, draft.reject_reason = DraftState.REVIEW, timezone.now(), ""
-    draft.save()
+    _step(draft, EventKind.SUBMITTED, user)
     return draft
 
 
 @transaction.atomic
-def publish(*, user, draft: Draft, substantive: bool = False) -> Question:
-    """A reviewer publishes a draft in review: the bank gets its new version, learners see it."""
+def publish(*, user, draft: Draft, substantive: bool = False, revision: int | None = None) -> Question:
+    """A reviewer publishes a draft in review: the bank gets its new version, learners see it.
+    `revision`: the draft's revision on the review page (Stale if the author changed it since)."""
     if not can_review(user):
         raise WorkflowError(_("只有审核人可以发布"))
     draft = Draft.objects.select_for_update().get(pk=draft.pk)
+    _check_revision(draft, revision)
     if draft.state != DraftState.REVIEW:
         raise WorkflowError(_("只有待审核的修改可以发布"))
     checked = check_source(draft.source, question_set=draft.question_set, question=draft.question, draft_id=draft.pk)
     errors = submit_errors(checked, rubric_test(checked), new_question=draft.question is None)
     if errors:
         raise Invalid(errors)
+    substantive = substantive and draft.question_id is not None  # a new question has no learners yet
     try:
         question = publish_question(
             checked.data,
@@ -176,7 +212,7 @@ def publish(*, user, draft: Draft, substantive: bool = False) -> Question:
             base_version=draft.base_version,
             author=draft.author,
             publisher=user,
-            substantive=substantive and draft.question_id is not None,
+            substantive=substantive,
         )
     except VersionConflict as exc:
         raise WorkflowError(
@@ -187,23 +223,24 @@ def publish(*, user, draft: Draft, substantive: bool = False) -> Question:
         ) from exc
     draft.state, draft.reviewer, draft.reviewed_at = DraftState.PUBLISHED, user, timezone.now()
     draft.question, draft.published_version, draft.substantive = question, question.version, substantive
-    draft.save()
+    _step(draft, EventKind.PUBLISHED, user, f"v{question.version}" + (" · 实质性修改" if substantive else ""))
     return question
 
 
 @transaction.atomic
-def reject(*, user, draft: Draft, reason: str) -> Draft:
+def reject(*, user, draft: Draft, reason: str, revision: int | None = None) -> Draft:
     if not can_review(user):
         raise WorkflowError(_("只有审核人可以退回"))
     reason = reason.strip()
     if not reason:
         raise WorkflowError(_("退回时要写明原因，作者会看到"))
     draft = Draft.objects.select_for_update().get(pk=draft.pk)
+    _check_revision(draft, revision)
     if draft.state != DraftState.REVIEW:
         raise WorkflowError(_("只有待审核的修改可以退回"))
     draft.state, draft.reject_reason = DraftState.REJECTED, reason[:2000]
     draft.reviewer, draft.reviewed_at = user, timezone.now()
-    draft.save()
+    _step(draft, EventKind.REJECTED, user, draft.reject_reason)
     return draft
 
 
@@ -212,10 +249,10 @@ def withdraw(*, user, draft: Draft) -> Draft:
     draft = Draft.objects.select_for_update().get(pk=draft.pk)
     if not draft.is_open:
         raise WorkflowError(_("这份草稿已经结束"))
-    if draft.author_id not in (None, user.pk) and not can_review(user):
+    if not may_edit(user, draft):
         raise WorkflowError(_("只有作者或审核人可以撤回这份草稿"))
     draft.state = DraftState.WITHDRAWN
-    draft.save()
+    _step(draft, EventKind.WITHDRAWN, user)
     return draft
 
 
@@ -228,7 +265,7 @@ def restore(*, user, target_id: str, source: str, label: str) -> Draft:
         if question is None:
             raise WorkflowError(_("这道题没有已发布的版本，也没有打开的草稿"))
         draft = start_edit(user=user, question=question)
-    save_draft(user=user, draft=draft, source=source, note=f"恢复自 {label}")
+    save_draft(user=user, draft=draft, source=source, note=_("恢复自 %(label)s") % {"label": label})
     return Draft.objects.get(pk=draft.pk)
 
 
@@ -248,8 +285,8 @@ def impact(question: Question | None) -> Impact:
 
 
 def history(target_id: str) -> list[dict]:
-    """Every version of a question id, newest first: published revisions ("r<pk>") and every
-    save of its drafts ("s<pk>"), each with who and when."""
+    """Every version of a question id, newest first: published revisions ("r<pk>"), every save of
+    its drafts ("s<pk>"), and the workflow's steps between them (no key: nothing to compare)."""
     entries = [
         {
             "key": f"r{r.pk}",
@@ -258,23 +295,37 @@ def history(target_id: str) -> list[dict]:
             "origin": r.get_origin_display(),
             "who": r.published_by or r.author,
             "at": r.created_at,
+            "note": "",
         }
         for r in QuestionRevision.objects.filter(question_id=target_id).select_related("author", "published_by")
     ]
-    saves = DraftSave.objects.filter(draft__target_id=target_id).select_related("draft", "author")
+    saves = DraftSave.objects.filter(draft__target_id=target_id).select_related("author")
     entries += [
         {
             "key": f"s{s.pk}",
             "label": f"#{s.draft_id}.{s.number}",
             "kind": "save",
-            "origin": s.draft.get_state_display(),
+            "origin": "",
             "who": s.author,
             "at": s.created_at,
             "note": s.note,
         }
         for s in saves
     ]
-    return sorted(entries, key=lambda e: e["at"], reverse=True)
+    events = DraftEvent.objects.filter(draft__target_id=target_id).select_related("user")
+    entries += [
+        {
+            "key": "",
+            "label": f"#{e.draft_id}",
+            "kind": "event",
+            "origin": e.get_kind_display(),
+            "who": e.user,
+            "at": e.created_at,
+            "note": e.note,
+        }
+        for e in events
+    ]
+    return sorted(entries, key=lambda e: (e["at"], e["kind"] != "event"), reverse=True)
 
 
 def source_of(target_id: str, key: str) -> tuple[str, str]:

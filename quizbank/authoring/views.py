@@ -4,7 +4,7 @@ every save; send it to review; a reviewer publishes or rejects it (docs/authorin
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -41,7 +41,12 @@ def new(request: HttpRequest):
     question_set = chooser.cleaned_data["question_set"] if chooser.is_valid() else QuestionSet.objects.active().first()
     form = SourceForm(request.POST or None, initial={"source": services.new_question_source(question_set)})
     if request.method == "POST" and chooser.is_valid() and form.is_valid():
-        draft = services.create_draft(user=request.user, question_set=question_set, source=form.cleaned_data["source"])
+        draft = services.create_draft(
+            user=request.user,
+            question_set=question_set,
+            source=form.cleaned_data["source"],
+            note=form.cleaned_data["note"],
+        )
         messages.success(request, _("草稿已保存。"))
         return redirect("authoring:draft", draft.pk)
     status = 400 if request.method == "POST" else 200
@@ -53,21 +58,33 @@ def new(request: HttpRequest):
 @author_required
 def draft(request: HttpRequest, pk: int):
     draft = get_object_or_404(Draft.objects.select_related("question", "question_set", "author"), pk=pk)
-    form = SourceForm(request.POST or None, initial={"source": draft.source})
+    form = SourceForm(request.POST or None, initial={"source": draft.source, "revision": draft.revision})
     if request.method == "POST":
         if not form.is_valid():
-            return render(request, "authoring/editor.html", _editor_context(draft, form), status=400)
+            return render(request, "authoring/editor.html", _editor_context(draft, form, request.user), status=400)
         try:
             saved = services.save_draft(
-                user=request.user, draft=draft, source=form.cleaned_data["source"], note=form.cleaned_data["note"]
+                user=request.user,
+                draft=draft,
+                source=form.cleaned_data["source"],
+                note=form.cleaned_data["note"],
+                revision=form.cleaned_data["revision"],
             )
         except services.WorkflowError as exc:
-            return _refused(request, exc, "authoring:draft", draft.pk)
+            # the text typed is shown back in the editor, never dropped
+            draft.refresh_from_db()
+            form = SourceForm(initial={**form.cleaned_data, "revision": draft.revision})
+            context = {
+                **_editor_context(draft, form, request.user),
+                "refused": str(exc),
+                "stale": isinstance(exc, services.Stale),
+            }
+            return render(request, "authoring/editor.html", context, status=409)
         messages.success(request, _("已保存（第 %(n)d 次保存）。") % {"n": saved.number} if saved else _("没有改动。"))
         if request.POST.get("then") == "submit":
-            return submit(request, draft.pk)
+            return _submit(request, draft)
         return redirect("authoring:draft", draft.pk)
-    return render(request, "authoring/editor.html", _editor_context(draft, form))
+    return render(request, "authoring/editor.html", _editor_context(draft, form, request.user))
 
 
 @require_POST
@@ -80,7 +97,7 @@ def preview_view(request: HttpRequest):
     result = preview(
         form.cleaned_data["source"],
         question_set=form.cleaned_data["question_set"],
-        question=draft.question if draft and draft.is_open else None,
+        question=draft.question if draft else None,
         draft_id=draft.pk if draft else None,
     )
     return render(request, "authoring/_preview.html", {"p": result, "assist_enabled": assist.enabled()})
@@ -89,9 +106,13 @@ def preview_view(request: HttpRequest):
 @require_POST
 @author_required
 def submit(request: HttpRequest, pk: int):
-    draft = get_object_or_404(Draft, pk=pk)
+    return _submit(request, get_object_or_404(Draft, pk=pk), revision=_revision(request))
+
+
+def _submit(request: HttpRequest, draft: Draft, revision: int | None = None):
+    pk = draft.pk
     try:
-        services.submit(user=request.user, draft=draft)
+        services.submit(user=request.user, draft=draft, revision=revision)
     except services.Invalid as exc:
         messages.error(request, _("还有错误，不能提交：") + "；".join(f"{e.line}: {e.message}" for e in exc.errors))
         return redirect("authoring:draft", pk)
@@ -117,8 +138,13 @@ def withdraw(request: HttpRequest, pk: int):
 @author_required
 def review(request: HttpRequest, pk: int):
     draft = get_object_or_404(Draft.objects.select_related("question", "question_set", "author", "reviewer"), pk=pk)
+    return render(request, "authoring/review.html", _review_context(request, draft))
+
+
+def _review_context(request: HttpRequest, draft: Draft, reject_form=None) -> dict:
     base = services.published_source(draft.question) if draft.question and draft.is_open else ""
-    context = {
+    last = draft.saves.order_by("-number").first()
+    return {
         "draft": draft,
         "diff": diff.diff_sources(base, draft.source) if base else None,
         "p": preview(draft.source, question_set=draft.question_set, question=draft.question, draft_id=draft.pk)
@@ -127,9 +153,17 @@ def review(request: HttpRequest, pk: int):
         "impact": services.impact(draft.question),
         "can_review": can_review(request.user),
         "publish_form": PublishForm(),
-        "reject_form": RejectForm(),
+        "reject_form": reject_form or RejectForm(),
+        "last_save": last,
+        "events": draft.events.select_related("user"),
     }
-    return render(request, "authoring/review.html", context)
+
+
+def _review_refused(request: HttpRequest, draft: Draft, exc: Exception, reject_form=None) -> HttpResponse:
+    """The review page again, as it is now, with why the step was refused (a reason typed stays)."""
+    draft = Draft.objects.select_related("question", "question_set", "author", "reviewer").get(pk=draft.pk)
+    context = {**_review_context(request, draft, reject_form), "refused": str(exc)}
+    return render(request, "authoring/review.html", context, status=409)
 
 
 @require_POST
@@ -140,10 +174,13 @@ def publish(request: HttpRequest, pk: int):
     form.is_valid()
     try:
         question = services.publish(
-            user=request.user, draft=draft, substantive=form.cleaned_data.get("substantive", False)
+            user=request.user,
+            draft=draft,
+            substantive=form.cleaned_data.get("substantive", False),
+            revision=_revision(request),
         )
     except services.WorkflowError as exc:
-        return _refused(request, exc, "authoring:review", pk)
+        return _review_refused(request, draft, exc)
     messages.success(request, _("已发布 v%(v)d。") % {"v": question.version})
     return redirect("authoring:question", question.id)
 
@@ -157,9 +194,9 @@ def reject(request: HttpRequest, pk: int):
         messages.error(request, _("退回时要写明原因，作者会看到。"))
         return redirect("authoring:review", pk)
     try:
-        services.reject(user=request.user, draft=draft, reason=form.cleaned_data["reason"])
+        services.reject(user=request.user, draft=draft, reason=form.cleaned_data["reason"], revision=_revision(request))
     except services.WorkflowError as exc:
-        return _refused(request, exc, "authoring:review", pk)
+        return _review_refused(request, draft, exc, form)
     messages.success(request, _("已退回给作者。"))
     return redirect("authoring:index")
 
@@ -171,12 +208,15 @@ def question(request: HttpRequest, question_id: str):
     open_draft = services.open_draft(question_id)
     entries = services.history(question_id)
     if q is None and not entries:
-        return HttpResponse(_("没有这道题，也没有它的草稿。"), status=404)
+        raise Http404(_("没有这道题，也没有它的草稿。"))
+    keys = [e["key"] for e in entries if e["key"]]
     context = {
         "q": q,
         "target_id": question_id,
         "open_draft": open_draft,
         "history": entries,
+        "default_b": keys[0] if keys else "",
+        "default_a": keys[1] if len(keys) > 1 else "",
         "figures": figures.question_figures([question_id]).get(question_id) if q else None,
         "reports": ProblemReport.objects.filter(question_id=question_id).order_by("resolved_at", "-created_at")[:20],
         "impact": services.impact(q),
@@ -189,7 +229,10 @@ def question(request: HttpRequest, question_id: str):
 @author_required
 def edit(request: HttpRequest, question_id: str):
     q = get_object_or_404(Question, id=question_id)
-    draft = services.start_edit(user=request.user, question=q)
+    try:
+        draft = services.start_edit(user=request.user, question=q)
+    except services.WorkflowError as exc:
+        return _refused(request, exc, "authoring:question", question_id)
     return redirect("authoring:draft", draft.pk)
 
 
@@ -234,7 +277,12 @@ def retire(request: HttpRequest, question_id: str):
     return redirect("authoring:question", question_id)
 
 
-def _editor_context(draft: Draft, form) -> dict:
+def _revision(request: HttpRequest) -> int | None:
+    value = request.POST.get("revision", "")
+    return int(value) if value.isdigit() else None
+
+
+def _editor_context(draft: Draft, form, user) -> dict:
     return {
         "form": form,
         "draft": draft,
@@ -242,7 +290,7 @@ def _editor_context(draft: Draft, form) -> dict:
         "impact": services.impact(draft.question),
         "assist_enabled": assist.enabled(),
         "runs": draft.assist_runs.all()[:3],
-        "editable": draft.is_open,
+        "editable": draft.is_open and services.may_edit(user, draft),
         "in_review": draft.state == DraftState.REVIEW,
     }
 

@@ -34,7 +34,7 @@ from quizbank.bank.markup import (
     parse_set,
 )
 from quizbank.bank.models import Question, QuestionRevision, QuestionSet, Tag
-from quizbank.bank.rendering import RENDERER_VERSION, render_questions, stray_math
+from quizbank.bank.rendering import RENDERER_VERSION, render_questions, stray_math, unbalanced_math
 from quizbank.bank.rubric import alias_shares, generic_alias_warnings
 from quizbank.bank.vocabulary import GLOSSARY_DIR
 
@@ -195,11 +195,15 @@ def rendering_errors(parsed) -> list[ContentError]:
     errors = []
     for (f, q), html in zip(questions, render_questions([q for _, q in questions]), strict=True):
         for name, value in html.items():
+            section = SECTIONS.get(name.removesuffix("_html"), ("正文",))[0]
             delimiter = stray_math(_joined(value))
             if delimiter:
-                section = SECTIONS.get(name.removesuffix("_html"), ("正文",))[0]
                 message = f"{section} 里的数学公式没有渲染，留下了 {delimiter}（公式写成 $…$，或单独成行的 $$…$$）"
                 errors.append(ContentError(f.display, _line_of(f.text, q.line, delimiter), message))
+            formula = unbalanced_math(_joined(value))
+            if formula:
+                message = f"{section} 里的公式 {formula[:60]} 花括号 {{ }} 不配对（KaTeX 会显示错误）"
+                errors.append(ContentError(f.display, _line_of(f.text, q.line, formula[:20]), message))
     return errors
 
 

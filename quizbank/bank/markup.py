@@ -35,6 +35,7 @@ KEY_POINT_EXAMPLE = '{weight=2 aliases="低秩|low-rank"}'
 FOLLOW_UP_ATTRS = ("see", "probes")
 FOLLOW_UP_EXAMPLE = '{see=some-question-id probes="1|3"}'
 MAX_FOLLOW_UP_POINTS = 3
+MAX_TITLE = 300
 
 # libyaml's loader when PyYAML was built with it: ~10x faster on thousands of small blocks.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -266,12 +267,12 @@ class _Parser:
     def question_chunks(self, start: int):
         """Yield (line number of the heading, [(line number, text), ...]) per question."""
         current: list[tuple[int, str]] | None = None
-        in_fence = ""
+        in_fence, fence_line = "", 0
         for i in range(start, len(self.lines)):
             line, line_no = self.lines[i], i + 1
             fence = FENCE_RE.match(line)
             if fence and (not in_fence or fence.group(1).startswith(in_fence)):
-                in_fence = "" if in_fence else fence.group(1)
+                in_fence, fence_line = ("", 0) if in_fence else (fence.group(1), line_no)
             if not in_fence and line.startswith("## "):
                 if current:
                     yield current[0][0], current
@@ -281,7 +282,7 @@ class _Parser:
             elif line.strip():
                 self.error(line_no, "第一个问题（## 标题 {#id}）之前不能有正文")
         if in_fence:
-            self.error(len(self.lines), "代码块没有闭合（缺少结束的 ```）")
+            self.error(fence_line, f"代码块没有闭合：这一行开始的 {in_fence} 到文件末尾都没有结束的 {in_fence}")
         if current:
             yield current[0][0], current
 
@@ -289,23 +290,29 @@ class _Parser:
         match = QUESTION_RE.match(chunk[0][1])
         title, qid = match.group("title"), match.group("id")
         errors_before = len(self.errors)
-        if not qid:
+        if not qid and "{#" in title:
+            self.error(line_no, "id 只能包含小写字母、数字和 -，写在标题末尾的 {#…} 里，例如 {#rag-rerank}")
+        elif not qid:
             self.error(line_no, f"问题缺少 id：标题后面要写 {{#some-id}}（{title[:30]}）")
         elif not ID_RE.match(qid):
             self.error(line_no, f"id {qid!r} 只能包含小写字母、数字和 -，最长 80 个字符")
         if not title:
             self.error(line_no, "问题标题为空")
+        elif len(title) > MAX_TITLE:
+            self.error(line_no, f"问题标题太长：{len(title)} 个字符，最多 {MAX_TITLE} 个（细节写进题干）")
 
         # metadata: the lines right under the heading, up to the first blank line
         rest = chunk[1:]
         meta_lines: list[tuple[int, str]] = []
         while rest and rest[0][1].strip() and not rest[0][1].startswith("#"):
             meta_lines.append(rest.pop(0))
+        errors_before_meta = len(self.errors)
         meta = self.yaml_mapping(
             "\n".join(text for _, text in meta_lines), meta_lines[0][0] if meta_lines else line_no, "元数据"
         )
         q = QuestionData(id=qid or "", title=title, difficulty="", line=line_no)
-        self.question_meta(q, meta, meta_lines, line_no)
+        if len(self.errors) == errors_before_meta:  # unreadable metadata: its fields are not "missing"
+            self.question_meta(q, meta, meta_lines, line_no)
         self.question_sections(q, rest, line_no)
         self.question_checks(q, line_no)
         return q if len(self.errors) == errors_before else None
@@ -577,6 +584,12 @@ class _Parser:
         lines = getattr(self, "section_lines", {})
         if not q.answer:
             self.error(lines.get("answer", line_no), "回答重点为空（每个问题都要有 ### 回答重点）")
+        seen_points: dict[str, int] = {}
+        for k in q.key_points:
+            same = re.sub(r"\s+", "", k.text.casefold())
+            if same in seen_points:
+                self.error(k.line, f"关键点重复：和第 {seen_points[same]} 行的关键点一样")
+            seen_points.setdefault(same, k.line)
         if not q.key_points:
             self.error(lines.get("key_points", line_no), "没有关键点（### 关键点 下至少 1 条，建议 3–8 条）")
         elif len(q.key_points) > 8:

@@ -8,6 +8,7 @@ import os
 import re
 import threading
 from html import escape as html_escape
+from html import unescape as html_unescape
 from xml.etree import ElementTree
 
 import markdown
@@ -90,6 +91,23 @@ class _DisplayMathInParagraph(InlineProcessor):
 class _DisplayMathExtension(Extension):
     def extendMarkdown(self, md):
         md.inlinePatterns.register(_DisplayMathInParagraph(r"(?s)\$\$(.+?)\$\$", md), "display-math-inline", 189.95)
+
+
+_FORMULA_RE = re.compile(r'<(span|div) class="arithmatex">(?P<tex>.*?)</\1>', re.S)
+
+
+def unbalanced_math(html: str) -> str | None:
+    """The first formula whose braces { } do not pair up (KaTeX would show an error), if any."""
+    for match in _FORMULA_RE.finditer(html):
+        tex = re.sub(r"\\[{}]", "", match.group("tex"))  # \{ and \} are literal braces
+        depth = 0
+        for char in tex:
+            depth += {"{": 1, "}": -1}.get(char, 0)
+            if depth < 0:
+                break
+        if depth != 0:
+            return html_unescape(re.sub(r"^\\[(\[]|\\[)\]]$", "", match.group("tex").strip()))
+    return None
 
 
 def stray_math(html: str) -> str | None:

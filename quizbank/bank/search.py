@@ -129,6 +129,13 @@ def document(question) -> dict:
     }
 
 
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
+
+
 @dataclass
 class Hit:
     id: str
@@ -140,6 +147,7 @@ class SearchIndex:
         self.path = Path(path)
         self._index = None
         self._searcher = None
+        self._opened = None  # the directory's inode when opened: a rebuild elsewhere replaces it
         self._vocabulary: tuple[object, list[str]] | None = None
         self._lock = threading.Lock()
 
@@ -175,7 +183,12 @@ class SearchIndex:
 
     # -- reading ---------------------------------------------------------------------------
     def _open(self):
+        if self._index is not None and self._opened != _inode(self.path):
+            # another process rebuilt the index (a new directory whose generation starts again
+            # at 1, so up_to_date() cannot tell): drop the old one
+            self._close()
         if self._index is None:
+            self._opened = _inode(self.path)
             index = whoosh_index.open_dir(str(self.path))
             if getattr(index.schema["title"].analyzer, "version", 1) != ANALYZER_VERSION:
                 index.close()
@@ -191,6 +204,8 @@ class SearchIndex:
 
     def searcher(self):
         with self._lock:
+            if self._searcher is not None and self._opened != _inode(self.path):
+                self._close()
             if self._searcher is None:
                 self._searcher = self._open().searcher(weighting=BM25F())
             elif not self._searcher.up_to_date():
