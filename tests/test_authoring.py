@@ -18,6 +18,7 @@ from quizbank.bank.loader import export_questions, load_questions
 from quizbank.bank.markup import ContentErrors, parse_set
 from quizbank.bank.models import Question, QuestionRevision, QuestionSet
 from quizbank.practice.models import Card
+from tests.authoring_factories import make_editor, make_reviewer
 from tests.conftest import run_command, write_set
 from tests.practice_factories import make_user
 
@@ -55,17 +56,12 @@ def client_for(user) -> Client:
 
 @pytest.fixture
 def editor():
-    user = make_user("editor1")
-    user.groups.add(Group.objects.get(name=EDITOR_GROUP))
-    return user
+    return make_editor("editor1")
 
 
 @pytest.fixture
 def reviewer():
-    user = make_user("reviewer1")
-    user.is_staff = True
-    user.save()
-    return user
+    return make_reviewer("reviewer1")
 
 
 @pytest.fixture

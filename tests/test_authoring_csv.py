@@ -8,7 +8,6 @@ import json
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -16,8 +15,8 @@ from quizbank.authoring import services
 from quizbank.authoring.csvio import COLUMNS, CsvImportError, export_csv, import_csv
 from quizbank.authoring.diff import diff_sources
 from quizbank.authoring.models import Draft, DraftOrigin, DraftState
-from quizbank.authoring.permissions import EDITOR_GROUP
 from quizbank.bank.models import Question
+from tests.authoring_factories import make_editor, make_reviewer
 from tests.conftest import run_command
 from tests.practice_factories import make_user
 
@@ -26,17 +25,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def editor():
-    user = make_user("csv-editor")
-    user.groups.add(Group.objects.get(name=EDITOR_GROUP))
-    return user
+    return make_editor("csv-editor")
 
 
 @pytest.fixture
 def reviewer():
-    user = make_user("csv-reviewer")
-    user.is_staff = True
-    user.save()
-    return user
+    return make_reviewer("csv-reviewer")
 
 
 def exported(*slugs) -> str:

@@ -3,10 +3,8 @@ validation with a clickable line, similar titles) and the rubric test, saves it 
 review; a reviewer publishes it; a learner then finds it."""
 
 import pytest
-from django.contrib.auth.models import Group
 
-from quizbank.authoring.permissions import EDITOR_GROUP
-from tests.practice_factories import make_user
+from tests.authoring_factories import make_editor, make_reviewer
 from tests.test_authoring import GOOD
 from tests.test_browser import log_in
 
@@ -26,11 +24,8 @@ def _type_source(page, text: str) -> None:
 
 
 def test_write_preview_rubric_test_submit_and_publish(live_server, bundled_db, page, context, tmp_path):
-    editor = make_user("writer")
-    editor.groups.add(Group.objects.get_or_create(name=EDITOR_GROUP)[0])  # a flushed database lost the migration's row
-    reviewer = make_user("lead")
-    reviewer.is_staff = True
-    reviewer.save()
+    make_editor("writer")
+    make_reviewer("lead")
 
     log_in(page, live_server, "writer")
     page.goto(f"{live_server.url}/author/")
