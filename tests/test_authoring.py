@@ -93,6 +93,7 @@ def editor_urls(draft: Draft, question_id: str) -> list[tuple[str, str, dict]]:
         ("post", reverse("authoring:draft", args=[pk]), {"source": GOOD + "\n"}),
         ("get", reverse("authoring:review", args=[pk]), {}),
         ("post", reverse("authoring:assist", args=[pk]), {"kind": "suggest", "source": GOOD}),
+        ("get", reverse("authoring:assist_result", args=[pk, 999999]), {}),
         ("get", reverse("authoring:question", args=[question_id]), {}),
         ("post", reverse("authoring:edit", args=[question_id]), {}),
         ("get", reverse("authoring:diff", args=[question_id]) + "?a=r1&b=r1", {}),

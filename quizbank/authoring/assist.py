@@ -122,9 +122,10 @@ def clean_points(items, limit: int) -> list[KeyPoint]:
         text = _line(item.get("text"), 200).replace("{", "（").replace("}", "）")
         weight = item.get("weight", 1)
         weight = min(5, max(1, weight)) if isinstance(weight, int) and not isinstance(weight, bool) else 1
+        given = item.get("aliases")
         aliases = [
             a.strip()
-            for a in item.get("aliases") or []
+            for a in (given if isinstance(given, list) else [])
             if isinstance(a, str) and a.strip() and len(a) <= 40 and not BAD_ALIAS.search(a)
         ]
         if text:
