@@ -87,6 +87,16 @@ def bundled_db(bundled):
     return bundled
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request in English leaves English active in the thread (the middleware activates it):
+    every test starts from the default language."""
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def celery_eager():
     """Unit tests run tasks inline; the end-to-end grading tests start a real worker and Redis."""

@@ -246,7 +246,10 @@ version = st.fixed_dictionaries(
         "body": st.one_of(st.just(""), paragraph),
         "answer": paragraph,
         "extended": st.one_of(st.just(""), paragraph),
-        "key_points": st.lists(key_point, min_size=1, max_size=5).map(tuple),
+        # the parser refuses a repeated key point (case and spaces aside)
+        "key_points": st.lists(
+            key_point, min_size=1, max_size=5, unique_by=lambda k: "".join(k.text.casefold().split())
+        ).map(tuple),
         "follow_ups": st.lists(follow_up, max_size=2).map(tuple),
     }
 )
