@@ -69,7 +69,7 @@ def main() -> None:
             timed("submit", client.post, f"/author/drafts/{draft.pk}/submit/")
             draft = Draft.objects.get(pk=draft.pk)
             if draft.state == "review":
-                timed("publish", client.post, f"/author/drafts/{draft.pk}/publish/")
+                timed("publish", client.post, f"/author/drafts/{draft.pk}/publish/", {"revision": draft.revision})
             timed("question_page", client.get, f"/questions/{q.id}/")
         summary = {
             key: {"n": len(v), "p50_ms": round(percentile(v, 50), 2), "p99_ms": round(percentile(v, 99), 2)}

@@ -142,7 +142,8 @@ def test_only_reviewers_publish_reject_or_retire(rag, editor, reviewer):
     assert c.post(reverse("authoring:retire", args=[qid])).status_code == 403
     with pytest.raises(services.WorkflowError):
         services.publish(user=editor, draft=draft)
-    response = client_for(reviewer).post(reverse("authoring:publish", args=[draft.pk]))
+    shown = {"revision": Draft.objects.get(pk=draft.pk).revision}
+    response = client_for(reviewer).post(reverse("authoring:publish", args=[draft.pk]), shown)
     assert response.status_code == 302 and Question.objects.filter(id="test-gradient-clipping").exists()
 
 
@@ -255,7 +256,10 @@ def test_a_substantive_change_moves_reviewed_cards_back_to_relearning(rag, edito
         user=editor, draft=draft, source=draft.source.replace("### 关键点", "新的结论。\n\n### 关键点", 1)
     )
     services.submit(user=editor, draft=Draft.objects.get(pk=draft.pk))
-    response = client_for(reviewer).post(reverse("authoring:publish", args=[draft.pk]), {"substantive": "on"})
+    shown = Draft.objects.get(pk=draft.pk).revision
+    response = client_for(reviewer).post(
+        reverse("authoring:publish", args=[draft.pk]), {"substantive": "on", "revision": shown}
+    )
     assert response.status_code == 302
     phases = sorted(Card.objects.filter(question=q).values_list("phase", flat=True))
     assert phases == [1, 3, 3]
@@ -451,11 +455,13 @@ def test_a_retired_question_is_not_edited_or_restored_back_to_learners(rag, edit
 def test_unbalanced_braces_in_a_formula_are_an_error_in_the_editor_and_the_loader(rag, editor, content_dir):
     bad = GOOD.replace("阈值 $c$ 以内", "阈值 $\\frac{c}{2$ 以内")
     page = client_for(editor).post(reverse("authoring:preview"), {"source": bad, "question_set": "rag"})
-    assert "花括号 { } 不配对" in page.content.decode()
+    assert "花括号 { } 或 \\begin/\\end 不配对" in page.content.decode()
     path = write_set(content_dir, "m.md", "---\nslug: m\ntitle: M\ndescription: d\norder: 1\n---\n\n" + bad)
     with pytest.raises(ContentErrors) as exc:
         load_questions([path], check=True)
-    assert [e.line for e in exc.value.errors] == [14] and "花括号 { } 不配对" in exc.value.errors[0].message
+    assert [e.line for e in exc.value.errors] == [14] and "花括号 { } 或 \\begin/\\end 不配对" in exc.value.errors[
+        0
+    ].message
 
 
 def test_the_history_shows_each_step_and_a_published_drafts_page_shows_no_false_errors(rag, editor, reviewer):
@@ -482,3 +488,45 @@ def test_restore_reads_restore_in_english_not_unsuspend(rag, editor, settings):
     c.cookies["django_language"] = "en"
     page = c.get(reverse("authoring:question", args=[q.id]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Unsuspend" not in page and "Restore" in page
+
+
+def test_retiring_withdraws_the_open_draft_and_a_stale_publish_cannot_bring_it_back(rag, editor, reviewer):
+    q = Question.objects.filter(question_set=rag, qtype="free").first()
+    draft = services.start_edit(user=editor, question=q)
+    services.save_draft(user=editor, draft=draft, source=draft.source.replace("### 关键点", "补充。\n\n### 关键点", 1))
+    services.submit(user=editor, draft=Draft.objects.get(pk=draft.pk))
+    shown = Draft.objects.get(pk=draft.pk).revision
+    services.retire(user=reviewer, question=q)
+    assert Draft.objects.get(pk=draft.pk).state == DraftState.WITHDRAWN
+    response = client_for(reviewer).post(reverse("authoring:publish", args=[draft.pk]), {"revision": shown})
+    assert response.status_code == 409
+    q.refresh_from_db()
+    assert q.is_retired
+    assert ("event", "下线") in [(e["kind"], e["origin"]) for e in services.history(q.id)]
+
+
+def test_a_reviewers_step_without_the_revision_it_saw_is_refused(rag, editor, reviewer):
+    q = Question.objects.filter(question_set=rag, qtype="free").first()
+    draft = services.start_edit(user=editor, question=q)
+    services.save_draft(user=editor, draft=draft, source=draft.source.replace("### 关键点", "补充。\n\n### 关键点", 1))
+    services.submit(user=editor, draft=Draft.objects.get(pk=draft.pk))
+    response = client_for(reviewer).post(reverse("authoring:publish", args=[draft.pk]), {"substantive": "on"})
+    assert response.status_code == 409 and 'name="substantive" checked' in response.content.decode()
+    assert Question.objects.get(id=q.id).version == q.version  # the tick is kept for the second try
+
+
+def test_a_block_that_does_not_parse_still_previews_its_answer(rag, editor):
+    source = "## 导入的问题？ {#imp-q}\ndifficulty: medium\n\n### 回答重点\n\n| a | b |\n|---|---|\n| $x^2$ | 2 |\n\n### 关键点\n\n"
+    page = client_for(editor).post(reverse("authoring:preview"), {"source": source, "question_set": "rag"})
+    html = page.content.decode()
+    assert "没有关键点" in html and "部分预览" in html and "<table>" in html and r"\(x^2\)" in html
+
+
+def test_an_unknown_tex_command_is_an_error_with_its_line(rag, editor, content_dir):
+    bad = GOOD.replace("阈值 $c$ 以内", "阈值 $N \\timez c$ 以内")
+    page = client_for(editor).post(reverse("authoring:preview"), {"source": bad, "question_set": "rag"})
+    assert "\\timez 不是 KaTeX 认识的命令" in page.content.decode()
+    path = write_set(content_dir, "k.md", "---\nslug: k\ntitle: K\ndescription: d\norder: 1\n---\n\n" + bad)
+    with pytest.raises(ContentErrors) as exc:
+        load_questions([path], check=True)
+    assert [e.line for e in exc.value.errors] == [14]

@@ -104,3 +104,21 @@ def test_headings_inside_an_answer_are_made_bold_not_new_questions():
     with pytest.raises(ContentErrors) as exc:  # one question whose only gap is the rubric
         parse_question(block)
     assert [e.message[:5] for e in exc.value.errors] == ["没有关键点"]
+
+
+def test_check_reports_the_import_and_writes_nothing():
+    out = run_command("load_questions", str(NOTES / "rag_bold_qa.md"), "--lenient", "--set", "rag", "--check", "--json")
+    data = json.loads(out)
+    assert data["check"] is True and len(data["imported"]) == 9 and Draft.objects.count() == 0
+
+
+def test_placeholder_and_image_only_answers_are_skipped_and_the_real_answer_kept(tmp_path):
+    notes = tmp_path / "n.md"
+    notes.write_text(
+        "### 1. 什么是 Zorblat？\n\n略\n\n### 2. KV cache 长什么样？\n\n![x](a.png)\n\n### 3. 什么是 Zorblat?\n\n真正的答案。\n",
+        "utf-8",
+    )
+    result = imports.import_notes(notes, set_slug="rag", display="n.md")
+    assert [(i.line, i.title) for i in result.imported] == [(9, "什么是 Zorblat?")]
+    assert [s.reason for s in result.skipped] == ["答案只是占位（略）", "答案只有图片，没有文字"]
+    assert result.imported[0].target_id.startswith("rag-zorblat-")

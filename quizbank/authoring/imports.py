@@ -46,8 +46,9 @@ class NotesImport:
         }
 
 
-def import_notes(path: Path, *, set_slug: str, display: str, user=None) -> NotesImport:
-    """Raise ContentErrors (nothing written) when the file or the set is unusable."""
+def import_notes(path: Path, *, set_slug: str, display: str, user=None, check: bool = False) -> NotesImport:
+    """Raise ContentErrors (nothing written) when the file or the set is unusable. `check`: the
+    same import, rolled back — what would be imported, with the ids it would get."""
     question_set = _question_set(set_slug, display)
     text = _read(path, display)
     notes = lenient.parse_notes(text)
@@ -58,9 +59,8 @@ def import_notes(path: Path, *, set_slug: str, display: str, user=None) -> Notes
         for note in notes.questions:
             key = lenient.title_key(note.title)
             if key in known:
-                result.skipped.append(
-                    lenient.Skipped(note.line, note.title[:60], f"题库里已有同样的题目：{known[key]}")
-                )
+                where, qid = known[key]
+                result.skipped.append(lenient.Skipped(note.line, note.title[:60], f"{where}已有同样的题目：{qid}"))
                 continue
             qid = _new_id(set_slug, note.title, taken)
             taken.add(qid)
@@ -72,6 +72,8 @@ def import_notes(path: Path, *, set_slug: str, display: str, user=None) -> Notes
                 note=f"{display}:{note.line}",
             )
             result.imported.append(Imported(note.line, note.end_line, note.title, draft.target_id, draft.pk))
+        if check:
+            transaction.set_rollback(True)
     result.skipped.sort(key=lambda s: s.line)
     return result
 
@@ -104,7 +106,7 @@ def _yaml_tag(section: str) -> str:
 
 
 def _new_id(set_slug: str, title: str, taken: set[str]) -> str:
-    words = re.findall(r"[a-z0-9]+", title.casefold())
+    words = [w for w in re.findall(r"[a-z0-9]+", title.casefold()) if w not in set_slug.split("-")]
     stem = "-".join(words)[:40].strip("-")
     digest = hashlib.sha1(title.encode()).hexdigest()[:6]  # noqa: S324 — a name, not a secret
     base = f"{set_slug}-{stem}-{digest}" if stem else f"{set_slug}-note-{digest}"
@@ -116,10 +118,12 @@ def _new_id(set_slug: str, title: str, taken: set[str]) -> str:
     return qid
 
 
-def _known_titles() -> dict[str, str]:
-    """title key → id, for the bank's questions and the open drafts."""
-    known = {lenient.title_key(t): qid for qid, t in Question.objects.active().values_list("id", "title")}
-    known.update({lenient.title_key(t): qid for qid, t in Draft.objects.open().values_list("target_id", "title") if t})
+def _known_titles() -> dict[str, tuple[str, str]]:
+    """title key → (where, id), for the open drafts and the bank's questions."""
+    drafts = Draft.objects.open().values_list("target_id", "title")
+    known = {lenient.title_key(t): ("草稿里", qid) for qid, t in drafts if t}
+    bank = Question.objects.active().values_list("id", "title")
+    known.update({lenient.title_key(t): ("题库里", qid) for qid, t in bank})
     return known
 
 

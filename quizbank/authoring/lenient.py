@@ -31,6 +31,13 @@ EMPTY_QUESTION = "问题下面没有答案"
 NO_TITLE = "标题为空"
 LONG_TITLE = f"标题太长（超过 {MAX_TITLE} 字）"
 DUPLICATE = "与第 {} 行的问题重复"
+PLACEHOLDER = "答案只是占位（{}）"
+IMAGE_ONLY = "答案只有图片，没有文字"
+# an answer that is only a placeholder: 略, 待补充, TODO, 同上, …
+PLACEHOLDER_RE = re.compile(
+    r"[（(]?(略|暂略|待补充|待补|待续|待更新|未完待续|同上|todo|tbd|wip|\.\.\.|…+)[）)]?[。.]?", re.I
+)
+IMAGE_ONLY_RE = re.compile(r"(?:!\[[^\]]*\]\([^)]*\)\s*|<img\b[^>]*>\s*)+", re.I)
 
 
 @dataclass
@@ -546,6 +553,12 @@ class _Parser:
             answer, last = self._answer(draft)
             if not answer.strip():
                 self._skip(draft.line, EMPTY_HEADING if draft.kind == "h" else EMPTY_QUESTION)
+                continue
+            if PLACEHOLDER_RE.fullmatch(answer.strip()):
+                self._skip(draft.line, PLACEHOLDER.format(answer.strip()[:10]))
+                continue
+            if IMAGE_ONLY_RE.fullmatch(answer.strip()):
+                self._skip(draft.line, IMAGE_ONLY)
                 continue
             key = title_key(title)
             if key in seen:

@@ -36,7 +36,7 @@ def _requiring(test):
                 # a fragment must not become the login page inside the editor (it would take the
                 # focus and the keystrokes): say so; the text stays in the editor's box
                 return HttpResponse(
-                    _("登录已过期：请在另一个标签页登录，再回来继续（编辑框里的文本还在）。"), status=401
+                    _("登录已过期：请先登录，再重新打开这一页——没保存的文本会从这台电脑提示恢复。"), status=401
                 )
             return allowed(request, *args, **kwargs)
 

@@ -11,11 +11,12 @@ from functools import lru_cache
 
 from django.db.models import Count, Max
 
+from quizbank.authoring.sections import title_and_reference
 from quizbank.authoring.validation import EDITOR_PATH, Checked, check_source
 from quizbank.bank import search, vocabulary
 from quizbank.bank.markup import QUESTION_RE, ContentError
 from quizbank.bank.models import Question, QuestionSet
-from quizbank.bank.rendering import render_question
+from quizbank.bank.rendering import render_markdown, render_question
 from quizbank.grading.rubrics import bank_weights
 from quizbank.grading.samples import SampleResult, run_samples
 
@@ -40,6 +41,7 @@ class Preview:
     samples: list[SampleResult] = field(default_factory=list)
     similar: list[Similar] = field(default_factory=list)
     new_question: bool = True
+    partial: dict = field(default_factory=dict)  # a block that does not parse yet: what renders of it
 
     @property
     def key_points(self) -> list:
@@ -94,6 +96,9 @@ def preview(source: str, *, question_set: QuestionSet, question: Question | None
         new_question=question is None,
     )
     if checked.data is None:
+        # still show what renders (an imported draft has no key points yet): title and answer
+        title, reference = title_and_reference(source)
+        result.partial = {"title": title, "answer_html": render_markdown(reference)} if reference else {}
         return result
     result.html = render_question(checked.data)
     result.html["options"] = list(zip(checked.data.options, result.html.pop("options_html"), strict=True))

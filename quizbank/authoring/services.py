@@ -200,6 +200,8 @@ def publish(*, user, draft: Draft, substantive: bool = False, revision: int | No
     _check_revision(draft, revision)
     if draft.state != DraftState.REVIEW:
         raise WorkflowError(_("只有待审核的修改可以发布"))
+    if draft.question is not None and draft.question.retired_at is not None:
+        raise WorkflowError(_("这道题已下线，不能再发布修改"))
     checked = check_source(draft.source, question_set=draft.question_set, question=draft.question, draft_id=draft.pk)
     errors = submit_errors(checked, rubric_test(checked), new_question=draft.question is None)
     if errors:
@@ -269,10 +271,15 @@ def restore(*, user, target_id: str, source: str, label: str) -> Draft:
     return Draft.objects.get(pk=draft.pk)
 
 
+@transaction.atomic
 def retire(*, user, question: Question) -> None:
+    """Retire a question; its open draft is withdrawn (publishing it would bring it back)."""
     if not can_review(user):
         raise WorkflowError(_("只有审核人可以下线题目"))
     retire_question(question)
+    for draft in Draft.objects.open().filter(target_id=question.id).select_for_update():
+        draft.state = DraftState.WITHDRAWN
+        _step(draft, EventKind.WITHDRAWN, user, _("题目已下线"))
 
 
 def impact(question: Question | None) -> Impact:
@@ -324,6 +331,11 @@ def history(target_id: str) -> list[dict]:
             "note": e.note,
         }
         for e in events
+    ]
+    retired = Question.objects.filter(id=target_id, retired_at__isnull=False).values_list("retired_at", flat=True)
+    entries += [
+        {"key": "", "label": "", "kind": "event", "origin": _("下线"), "who": None, "at": at, "note": ""}
+        for at in retired
     ]
     return sorted(entries, key=lambda e: (e["at"], e["kind"] != "event"), reverse=True)
 

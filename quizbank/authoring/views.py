@@ -141,7 +141,7 @@ def review(request: HttpRequest, pk: int):
     return render(request, "authoring/review.html", _review_context(request, draft))
 
 
-def _review_context(request: HttpRequest, draft: Draft, reject_form=None) -> dict:
+def _review_context(request: HttpRequest, draft: Draft, reject_form=None, publish_form=None) -> dict:
     base = services.published_source(draft.question) if draft.question and draft.is_open else ""
     last = draft.saves.order_by("-number").first()
     return {
@@ -152,17 +152,19 @@ def _review_context(request: HttpRequest, draft: Draft, reject_form=None) -> dic
         else None,
         "impact": services.impact(draft.question),
         "can_review": can_review(request.user),
-        "publish_form": PublishForm(),
+        "publish_form": publish_form or PublishForm(),
         "reject_form": reject_form or RejectForm(),
         "last_save": last,
         "events": draft.events.select_related("user"),
     }
 
 
-def _review_refused(request: HttpRequest, draft: Draft, exc: Exception, reject_form=None) -> HttpResponse:
+def _review_refused(
+    request: HttpRequest, draft: Draft, exc: Exception, reject_form=None, publish_form=None
+) -> HttpResponse:
     """The review page again, as it is now, with why the step was refused (a reason typed stays)."""
     draft = Draft.objects.select_related("question", "question_set", "author", "reviewer").get(pk=draft.pk)
-    context = {**_review_context(request, draft, reject_form), "refused": str(exc)}
+    context = {**_review_context(request, draft, reject_form, publish_form), "refused": str(exc)}
     return render(request, "authoring/review.html", context, status=409)
 
 
@@ -177,10 +179,10 @@ def publish(request: HttpRequest, pk: int):
             user=request.user,
             draft=draft,
             substantive=form.cleaned_data.get("substantive", False),
-            revision=_revision(request),
+            revision=_shown_revision(request),
         )
     except services.WorkflowError as exc:
-        return _review_refused(request, draft, exc)
+        return _review_refused(request, draft, exc, publish_form=form)
     messages.success(request, _("已发布 v%(v)d。") % {"v": question.version})
     return redirect("authoring:question", question.id)
 
@@ -194,9 +196,11 @@ def reject(request: HttpRequest, pk: int):
         messages.error(request, _("退回时要写明原因，作者会看到。"))
         return redirect("authoring:review", pk)
     try:
-        services.reject(user=request.user, draft=draft, reason=form.cleaned_data["reason"], revision=_revision(request))
+        services.reject(
+            user=request.user, draft=draft, reason=form.cleaned_data["reason"], revision=_shown_revision(request)
+        )
     except services.WorkflowError as exc:
-        return _review_refused(request, draft, exc, form)
+        return _review_refused(request, draft, exc, reject_form=form)
     messages.success(request, _("已退回给作者。"))
     return redirect("authoring:index")
 
@@ -280,6 +284,12 @@ def retire(request: HttpRequest, question_id: str):
 def _revision(request: HttpRequest) -> int | None:
     value = request.POST.get("revision", "")
     return int(value) if value.isdigit() else None
+
+
+def _shown_revision(request: HttpRequest) -> int:
+    """A reviewer's step names the revision the review page showed: without one, none matches."""
+    revision = _revision(request)
+    return -1 if revision is None else revision
 
 
 def _editor_context(draft: Draft, form, user) -> dict:

@@ -34,7 +34,13 @@ from quizbank.bank.markup import (
     parse_set,
 )
 from quizbank.bank.models import Question, QuestionRevision, QuestionSet, Tag
-from quizbank.bank.rendering import RENDERER_VERSION, render_questions, stray_math, unbalanced_math
+from quizbank.bank.rendering import (
+    RENDERER_VERSION,
+    render_questions,
+    stray_math,
+    unbalanced_math,
+    unknown_math_command,
+)
 from quizbank.bank.rubric import alias_shares, generic_alias_warnings
 from quizbank.bank.vocabulary import GLOSSARY_DIR
 
@@ -202,8 +208,12 @@ def rendering_errors(parsed) -> list[ContentError]:
                 errors.append(ContentError(f.display, _line_of(f.text, q.line, delimiter), message))
             formula = unbalanced_math(_joined(value))
             if formula:
-                message = f"{section} 里的公式 {formula[:60]} 花括号 {{ }} 不配对（KaTeX 会显示错误）"
-                errors.append(ContentError(f.display, _line_of(f.text, q.line, formula[:20]), message))
+                message = f"{section} 里的公式 {formula[:60]} 花括号 {{ }} 或 \\begin/\\end 不配对（KaTeX 会显示错误）"
+                errors.append(ContentError(f.display, _line_of(f.text, q.line, _needle(formula)), message))
+            command = unknown_math_command(_joined(value))
+            if command:
+                message = f"{section} 的公式里 {command} 不是 KaTeX 认识的命令（拼写？）"
+                errors.append(ContentError(f.display, _line_of(f.text, q.line, command), message))
     return errors
 
 
@@ -214,6 +224,11 @@ def _joined(value) -> str:
     if isinstance(value, dict):
         return "\n".join(_joined(v) for v in value.values())
     return value
+
+
+def _needle(formula: str) -> str:
+    """A piece of a formula to find its line by: the start of its first non-empty line."""
+    return next((line.strip()[:20] for line in formula.split("\n") if line.strip()), formula[:20])
 
 
 def _line_of(text: str, start: int, needle: str) -> int:

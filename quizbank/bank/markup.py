@@ -42,6 +42,7 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DIFFICULTIES = ("easy", "medium", "hard")
 TYPES = ("free", "single", "multi", "numeric")
 SET_FIELDS = ("slug", "title", "description", "order")
+REQUIRED_SET_FIELDS = ("slug", "title", "order")  # an empty description is written back as ''; it loads
 QUESTION_FIELDS = ("difficulty", "tags", "type", "answer", "tolerance", "unit")
 
 # Canonical (Chinese) section names, with the English names also accepted.
@@ -236,7 +237,7 @@ class _Parser:
         for key in meta:
             if key not in SET_FIELDS:
                 self.error(self.meta_line(key), f"未知的题集字段 {key!r}（可用：{', '.join(SET_FIELDS)}）")
-        for key in SET_FIELDS:
+        for key in REQUIRED_SET_FIELDS:
             if meta.get(key) in (None, ""):
                 if meta or not self.errors:
                     self.error(1, f"front matter 缺少 {key}")
@@ -340,8 +341,8 @@ class _Parser:
         tags = meta.get("tags") or []
         if isinstance(tags, str):
             tags = [t for t in re.split(r"[,，]", tags)]
-        if not isinstance(tags, list):
-            self.error(line_of("tags"), "tags 必须是列表，例如 [rag, rerank]")
+        if not isinstance(tags, list) or any(isinstance(t, (dict, list)) for t in tags):
+            self.error(line_of("tags"), "tags 必须是词的列表，例如 [rag, rerank]")
             tags = []
         q.tags = tuple(dict.fromkeys(str(t).strip() for t in tags if str(t).strip()))
         q.unit = str(meta.get("unit") or "").strip()
@@ -463,6 +464,9 @@ class _Parser:
                 key, value = m.group("key"), m.group("quoted") if m.group("quoted") is not None else m.group("bare")
                 if key not in allowed:
                     self.error(n, f"{what}的未知属性 {key!r}（可用：{'、'.join(allowed)}）")
+                    return None
+                if key in values:
+                    self.error(n, f"{what}的属性 {key} 写了两次")
                     return None
                 values[key] = value
             if consumed != len(raw.rstrip()):

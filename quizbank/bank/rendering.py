@@ -7,8 +7,10 @@ import multiprocessing
 import os
 import re
 import threading
+from functools import lru_cache
 from html import escape as html_escape
 from html import unescape as html_unescape
+from pathlib import Path
 from xml.etree import ElementTree
 
 import markdown
@@ -94,19 +96,56 @@ class _DisplayMathExtension(Extension):
 
 
 _FORMULA_RE = re.compile(r'<(span|div) class="arithmatex">(?P<tex>.*?)</\1>', re.S)
+_COMMAND_RE = re.compile(r"\\([a-zA-Z]+)")
+KATEX_JS = Path(__file__).resolve().parents[2] / "static" / "vendor" / "katex" / "katex.min.js"
+
+
+def formulas(html: str) -> list[str]:
+    """The TeX of every formula in rendered HTML, without its \\( \\) or \\[ \\] delimiters."""
+    out = []
+    for match in _FORMULA_RE.finditer(html):
+        tex = html_unescape(match.group("tex")).strip()
+        if tex[:2] in ("\\(", "\\["):
+            tex = tex[2:]
+        if tex[-2:] in ("\\)", "\\]"):
+            tex = tex[:-2]
+        out.append(tex.strip())
+    return out
 
 
 def unbalanced_math(html: str) -> str | None:
-    """The first formula whose braces { } do not pair up (KaTeX would show an error), if any."""
-    for match in _FORMULA_RE.finditer(html):
-        tex = re.sub(r"\\[{}]", "", match.group("tex"))  # \{ and \} are literal braces
+    """The first formula whose braces { } or \\begin/\\end do not pair up, if any."""
+    for tex in formulas(html):
+        plain = re.sub(r"\\[{}]", "", tex)  # \\{ and \\} are literal braces
         depth = 0
-        for char in tex:
+        for char in plain:
             depth += {"{": 1, "}": -1}.get(char, 0)
             if depth < 0:
                 break
-        if depth != 0:
-            return html_unescape(re.sub(r"^\\[(\[]|\\[)\]]$", "", match.group("tex").strip()))
+        if depth != 0 or plain.count("\\begin{") != plain.count("\\end{"):
+            return tex
+    return None
+
+
+@lru_cache(maxsize=1)
+def katex_commands() -> frozenset[str]:
+    """The commands the vendored KaTeX defines (read from its own source); empty if it is absent."""
+    try:
+        source = KATEX_JS.read_text(encoding="utf-8")
+    except OSError:
+        return frozenset()
+    return frozenset(name.replace("\\\\", "\\") for name in re.findall(r'"(\\\\[a-zA-Z]+)"', source))
+
+
+def unknown_math_command(html: str) -> str | None:
+    """The first \\command in a formula that KaTeX does not know (it would show it in red)."""
+    known = katex_commands()
+    if not known:
+        return None
+    for tex in formulas(html):
+        for name in _COMMAND_RE.findall(tex):
+            if f"\\{name}" not in known:
+                return f"\\{name}"
     return None
 
 
