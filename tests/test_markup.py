@@ -314,3 +314,10 @@ def test_open_follow_ups_are_warnings_with_their_lines():
     assert [str(w) for w in open_follow_ups(data)] == [
         "content/t.md:31: 追问没有答案也没有链接（模拟面试不会问）：一个还没有答案的追问"
     ]
+
+
+def test_an_open_code_block_is_one_error_not_also_a_missing_rubric():
+    errors = errors_of(
+        HEAD + "## Q {#t-a}\ndifficulty: easy\n\n### 回答重点\n\n```python\nx = 1\n\n### 关键点\n\n- p\n"
+    )
+    assert len(errors) == 1 and "content/t.md:13: 代码块没有闭合" in errors[0], errors

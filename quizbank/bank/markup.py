@@ -226,7 +226,7 @@ class _Parser:
             last = max(0, len(text.rstrip("\n").split("\n")) - 1)
             line = first_line + min(mark.line if mark else 0, last)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            self.error(line, f"{what} 不是合法的 YAML：{problem}")
+            self.error(line, f"{what} 不是合法的 YAML（每行写成 key: value，列表写成 [a, b]）：{problem}")
             return {}
         if not isinstance(value, dict):
             self.error(first_line, f"{what} 必须是 key: value 形式的映射")
@@ -283,6 +283,7 @@ class _Parser:
             elif line.strip():
                 self.error(line_no, "第一个问题（## 标题 {#id}）之前不能有正文")
         if in_fence:
+            self.unclosed_fence = fence_line
             self.error(fence_line, f"代码块没有闭合：这一行开始的 {in_fence} 到文件末尾都没有结束的 {in_fence}")
         if current:
             yield current[0][0], current
@@ -586,6 +587,8 @@ class _Parser:
 
     def question_checks(self, q: QuestionData, line_no: int) -> None:
         lines = getattr(self, "section_lines", {})
+        if getattr(self, "unclosed_fence", 0) >= line_no:
+            return  # the open code block swallowed the rest: "no answer" / "no key points" would mislead
         if not q.answer:
             self.error(lines.get("answer", line_no), "回答重点为空（每个问题都要有 ### 回答重点）")
         seen_points: dict[str, int] = {}
