@@ -122,3 +122,13 @@ def test_placeholder_and_image_only_answers_are_skipped_and_the_real_answer_kept
     assert [(i.line, i.title) for i in result.imported] == [(9, "什么是 Zorblat?")]
     assert [s.reason for s in result.skipped] == ["答案只是占位（略）", "答案只有图片，没有文字"]
     assert result.imported[0].target_id.startswith("rag-zorblat-")
+
+
+def test_a_details_fold_around_an_answer_is_dropped_and_code_inside_kept():
+    block = imports.draft_block(
+        parse_notes(
+            "## 问题一？\n\n<details>\n<summary>点击查看答案</summary>\n\n答案正文。\n\n```html\n<details>\n```\n\n</details>\n"
+        ).questions[0],
+        "rag-x-2",
+    )
+    assert "<summary>" not in block and "答案正文。" in block and "```html\n<details>\n```" in block

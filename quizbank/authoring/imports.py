@@ -19,6 +19,7 @@ from quizbank.bank.models import Question, QuestionSet
 
 HEADING_RE = re.compile(r"^(\s{0,3})(#{1,6})\s+(.*?)\s*#*\s*$")
 TRAILING_ATTRS_RE = re.compile(r"\s*\{[^{}]*\}\s*$")
+FOLD_RE = re.compile(r"^\s*(?:</?details[^>]*>|<summary>.*?</summary>)\s*$", re.I)
 
 
 @dataclass
@@ -90,11 +91,14 @@ def draft_block(note: lenient.NoteQuestion, qid: str) -> str:
 
 
 def demote_headings(markdown: str) -> str:
+    """Headings inside an answer made bold, and a <details> fold around it dropped."""
     out, fence = [], ""
     for line in markdown.split("\n"):
         match = FENCE_RE.match(line)
         if match and (not fence or match.group(1).startswith(fence)):
             fence = "" if fence else match.group(1)
+        if not fence and not match and FOLD_RE.match(line):
+            continue  # a <details>/<summary> fold around the answer ("点击查看答案"): the answer is shown anyway
         heading = None if fence or match else HEADING_RE.match(line)
         out.append(f"{heading.group(1)}**{heading.group(3)}**" if heading and heading.group(3) else line)
     return "\n".join(out)
