@@ -21,7 +21,8 @@ from quizbank.bank.markup import (
     parse_question,
 )
 from quizbank.grading.llm import GraderError
-from quizbank.grading.samples import problem
+from quizbank.grading.rubrics import reference_text
+from quizbank.grading.samples import as_graded, problem
 from quizbank.grading.services import llm_grader
 
 MAX_POINTS, MAX_ALIASES, MAX_FOLLOW_UPS = 8, 4, 3
@@ -91,8 +92,8 @@ def grade_samples(source: str) -> dict:
         data = parse_question(source)
     except ContentErrors as exc:
         raise ValueError("题目还有错误，先改好再让 LLM 评分") from exc
-    reference = "\n\n".join(filter(None, [data.answer, data.extended]))
-    points = [{"text": k.text, "weight": k.weight, "aliases": list(k.aliases)} for k in data.key_points]
+    graded = as_graded(data)
+    reference, points = reference_text(graded), graded.key_points
     grader = llm_grader()
     results = []
     for sample in data.samples:

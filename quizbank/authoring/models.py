@@ -79,10 +79,6 @@ class Draft(models.Model):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
-    @property
-    def is_new_question(self) -> bool:
-        return self.question_id is None
-
 
 class DraftSave(models.Model):
     """Every save of a draft: who and when, and the whole text (what a diff or a restore reads)."""

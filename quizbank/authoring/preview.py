@@ -11,16 +11,15 @@ from functools import lru_cache
 
 from django.db.models import Count, Max
 
-from quizbank.authoring.sections import title_and_reference
+from quizbank.authoring.sections import heading_title, title_and_reference
 from quizbank.authoring.validation import EDITOR_PATH, Checked, check_source
 from quizbank.bank import search, vocabulary
-from quizbank.bank.markup import QUESTION_RE, ContentError
+from quizbank.bank.markup import ContentError
 from quizbank.bank.models import Question, QuestionSet
 from quizbank.bank.rendering import render_markdown, render_question
 from quizbank.grading.rubrics import bank_weights
-from quizbank.grading.samples import SampleResult, run_samples
+from quizbank.grading.samples import EXPECTED, SampleResult, run_samples
 
-SAMPLE_KINDS = ("strong", "partial", "wrong")
 SIMILAR_LIMIT = 5
 SIMILAR_TITLE = 0.55  # difflib ratio of normalised titles that is worth a look
 TEMPLATE_TITLE = "新问题的标题？"  # services.NEW_QUESTION's: nothing to compare yet
@@ -63,7 +62,7 @@ class Preview:
 
 def kinds_missing(data) -> list[str]:
     have = {s.kind for s in data.samples} if data else set()
-    return [k for k in SAMPLE_KINDS if k not in have]
+    return [k for k in EXPECTED if k not in have]
 
 
 def rubric_test(checked: Checked) -> list[SampleResult]:
@@ -92,7 +91,7 @@ def preview(source: str, *, question_set: QuestionSet, question: Question | None
     checked = check_source(source, question_set=question_set, question=question, draft_id=draft_id)
     result = Preview(
         checked,
-        similar=similar_questions(_title_of(source), exclude=_own_id(checked, question)),
+        similar=similar_questions(heading_title(source), exclude=_own_id(checked, question)),
         new_question=question is None,
     )
     if checked.data is None:
@@ -140,14 +139,6 @@ def _ratio(a: str, b: str) -> float:
 
 def _normal(title: str) -> str:
     return re.sub(r"[\W_]+", "", title.casefold())
-
-
-def _title_of(source: str) -> str:
-    for line in source.split("\n"):
-        match = QUESTION_RE.match(line)
-        if match:
-            return match.group("title")
-    return ""
 
 
 def _own_id(checked: Checked, question: Question | None) -> str:

@@ -6,6 +6,11 @@ from __future__ import annotations
 from quizbank.bank.markup import QUESTION_RE, SECTION_BY_NAME, SECTIONS, ContentErrors, parse_question
 
 
+def heading_title(source: str) -> str:
+    """The title on a block's `## … {#id}` heading, "" when there is none."""
+    return next((m.group("title") for line in source.split("\n") if (m := QUESTION_RE.match(line))), "")
+
+
 def title_and_reference(source: str) -> tuple[str, str]:
     """The title and the 回答重点 (+ 扩展知识) of a block, even one that does not parse yet."""
     try:
@@ -14,7 +19,7 @@ def title_and_reference(source: str) -> tuple[str, str]:
     except ContentErrors:
         pass
     lines = source.replace("\r\n", "\n").split("\n")
-    title = next((m.group("title") for line in lines if (m := QUESTION_RE.match(line))), "")
+    title = heading_title("\n".join(lines))
     spans = _sections(lines)
     reference = [
         "\n".join(lines[start + 1 : end]).strip() for key, start, end in spans if key in ("answer", "extended")

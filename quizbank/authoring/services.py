@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from quizbank.authoring.models import Draft, DraftEvent, DraftOrigin, DraftSave, DraftState, EventKind
 from quizbank.authoring.permissions import can_review
 from quizbank.authoring.preview import rubric_test, submit_errors
+from quizbank.authoring.sections import heading_title
 from quizbank.authoring.validation import check_source
 from quizbank.bank.loader import question_data
-from quizbank.bank.markup import ID_RE, QUESTION_RE, ContentError, format_question, heading_ids
+from quizbank.bank.markup import ID_RE, ContentError, format_question, heading_ids
 from quizbank.bank.models import Question, QuestionRevision, QuestionSet
 from quizbank.bank.publishing import VersionConflict, publish_question, retire_question
 from quizbank.grading.models import Attempt, AttemptStatus
@@ -356,11 +357,7 @@ def source_of(target_id: str, key: str) -> tuple[str, str]:
 def _title(checked, source: str) -> str:
     if checked.data:
         return checked.data.title[:300]
-    for line in source.split("\n"):
-        match = QUESTION_RE.match(line)
-        if match:
-            return match.group("title")[:300]
-    return source.strip().split("\n", 1)[0].lstrip("#").strip()[:300]
+    return (heading_title(source) or source.strip().split("\n", 1)[0].lstrip("#").strip())[:300]
 
 
 def _placeholder_id(question_set: QuestionSet) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from quizbank.authoring.models import Draft
 from quizbank.bank.loader import link_errors, rendering_errors
 from quizbank.bank.markup import ContentError, ContentErrors, QuestionData, SetData, open_follow_ups, parse_question
 from quizbank.bank.models import Question, QuestionSet
@@ -38,7 +39,8 @@ def check_source(
         return Checked(None, sorted(exc.errors, key=lambda e: e.line))
     errors = _id_errors(data, question, draft_id)
     block = [(SimpleNamespace(display=EDITOR_PATH, text=source), SimpleNamespace(questions=[data]))]
-    others = set(Question.objects.active().exclude(id=data.id).values_list("id", flat=True))
+    linked = [f.see for f in data.follow_ups if f.see]  # checked on every keystroke: ask only for these
+    others = set(Question.objects.active().filter(id__in=linked).values_list("id", flat=True)) if linked else set()
     errors += link_errors(block, others)
     errors += rendering_errors(block)
     siblings = [
@@ -60,8 +62,6 @@ class _Reference:
 
 
 def _id_errors(data: QuestionData, question: Question | None, draft_id: int | None) -> list[ContentError]:
-    from quizbank.authoring.models import Draft
-
     if question is not None:
         if data.id != question.id:
             return [ContentError(EDITOR_PATH, 1, f"题目 id 不能改：这道题是 {{#{question.id}}}（学习记录都指向它）")]

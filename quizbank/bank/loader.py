@@ -202,15 +202,16 @@ def rendering_errors(parsed) -> list[ContentError]:
     for (f, q), html in zip(questions, render_questions([q for _, q in questions]), strict=True):
         for name, value in html.items():
             section = SECTIONS.get(name.removesuffix("_html"), ("正文",))[0]
-            delimiter = stray_math(_joined(value))
+            value = _joined(value)
+            delimiter = stray_math(value)
             if delimiter:
                 message = f"{section} 里的数学公式没有渲染，留下了 {delimiter}（公式写成 $…$，或单独成行的 $$…$$）"
                 errors.append(ContentError(f.display, _line_of(f.text, q.line, delimiter), message))
-            formula = unbalanced_math(_joined(value))
+            formula = unbalanced_math(value)
             if formula:
                 message = f"{section} 里的公式 {formula[:60]} 花括号 {{ }} 或 \\begin/\\end 不配对（KaTeX 会显示错误）"
                 errors.append(ContentError(f.display, _line_of(f.text, q.line, _needle(formula)), message))
-            command = unknown_math_command(_joined(value))
+            command = unknown_math_command(value)
             if command:
                 message = f"{section} 的公式里 {command} 不是 KaTeX 认识的命令（拼写？）"
                 errors.append(ContentError(f.display, _line_of(f.text, q.line, command), message))
@@ -354,10 +355,7 @@ def _write(
         tag_links.extend((q_id, tag_ids[t]) for t in data.tags)
         changed_ids.append(q_id)
     for (row, _), html in zip(to_render, render_questions([data for _, data in to_render]), strict=True):
-        options_html = html.pop("options_html")
-        row.options = [{**option, "html": h} for option, h in zip(row.options, options_html, strict=True)]
-        for name, value in html.items():
-            setattr(row, name, value)
+        apply_html(row, html)
 
     Question.objects.bulk_create(new_rows, batch_size=500)
     if changed_rows:
@@ -458,11 +456,23 @@ def _follow_up(f: dict | str) -> FollowUp:
     )
 
 
+def apply_html(row: Question, html: dict) -> None:
+    """Put render_question's output on a row whose fields _fill set (options get their HTML)."""
+    options_html = html.pop("options_html")
+    row.options = [{**option, "html": h} for option, h in zip(row.options, options_html, strict=True)]
+    for name, value in html.items():
+        setattr(row, name, value)
+
+
 def _store_alias_shares(parsed) -> None:
     """Every question of a changed set: how generic its aliases are (they depend on the others)."""
     shares = {}
     for _, data in parsed:
         shares.update(alias_shares(data.questions))
+    store_alias_shares(shares)
+
+
+def store_alias_shares(shares: dict[str, dict[str, float]]) -> None:
     rows = list(Question.objects.filter(id__in=list(shares)).only("id", "alias_shares"))
     for row in rows:
         row.alias_shares = shares[row.id]

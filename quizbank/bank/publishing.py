@@ -4,21 +4,25 @@ file load gives it, marked as the app's (its file is behind until `export_questi
 from __future__ import annotations
 
 import hashlib
-import logging
 
 from django.db import transaction
 from django.db.models import Max
 from django.dispatch import Signal
 from django.utils import timezone
 
-from quizbank.bank import search
-from quizbank.bank.loader import _fill, _set_tags, _tag_ids, question_data
+from quizbank.bank.loader import (
+    _fill,
+    _set_tags,
+    _tag_ids,
+    _update_index,
+    apply_html,
+    question_data,
+    store_alias_shares,
+)
 from quizbank.bank.markup import QuestionData, format_question
 from quizbank.bank.models import Question, QuestionRevision, QuestionSet, RevisionOrigin
 from quizbank.bank.rendering import render_question
 from quizbank.bank.rubric import alias_shares
-
-logger = logging.getLogger(__name__)
 
 # Sent when a question gets a new version in the app, inside its transaction. `substantive`: learners should relearn it
 # (practice moves their cards back to relearning).
@@ -62,8 +66,7 @@ def publish_question(
     synced = row.synced_hash
     _fill(row, data, question_set, position, digest)
     row.synced_hash = synced  # the file has not seen this version
-    for name, value in _rendered(data).items():
-        setattr(row, name, value)
+    apply_html(row, render_question(data))
     row.version += 1
     row.save()
     QuestionRevision.objects.create(
@@ -79,45 +82,20 @@ def publish_question(
     _store_set_alias_shares(question_set)
     # receivers write in this transaction: a publish and its effects (cards relearning) go together
     question_published.send(sender=Question, question=row, substantive=substantive, now=timezone.now())
-    transaction.on_commit(lambda: _index([row.id], []))
+    transaction.on_commit(lambda: _update_index([row.id], []))
     return row
 
 
 def retire_question(question: Question) -> None:
     """Take a question out of practice, search and interviews (its history stays)."""
     Question.objects.filter(id=question.id).update(retired_at=timezone.now())
-    transaction.on_commit(lambda: _index([], [question.id]))
+    transaction.on_commit(lambda: _update_index([], [question.id]))
 
 
 def _next_position(question_set: QuestionSet) -> int:
     return (question_set.questions.aggregate(n=Max("position"))["n"] or 0) + 1
 
 
-def _rendered(data: QuestionData) -> dict:
-    html = render_question(data)
-    options_html = html.pop("options_html")
-    html["options"] = [
-        {"text": o.text, "correct": o.correct, "html": h} for o, h in zip(data.options, options_html, strict=True)
-    ]
-    return html
-
-
 def _store_set_alias_shares(question_set: QuestionSet) -> None:
-    rows = list(Question.objects.in_set(question_set).prefetch_related("tags"))
-    shares = alias_shares([question_data(r) for r in rows])
-    for row in rows:
-        row.alias_shares = shares.get(row.id, {})
-    Question.objects.bulk_update(rows, ["alias_shares"], batch_size=500)
-
-
-def _index(changed_ids: list[str], retired_ids: list[str]) -> None:
-    index = search.default_index()
-    try:
-        if not index.path.exists():
-            search.rebuild_index()
-            return
-        rows = Question.objects.filter(id__in=changed_ids).select_related("question_set").prefetch_related("tags")
-        index.update(rows.iterator(chunk_size=100), retired_ids)
-    except Exception:  # noqa: BLE001 — derived data: rebuild rather than fail the publish
-        logger.exception("index update after a publish failed; rebuilding")
-        search.rebuild_index()
+    rows = Question.objects.in_set(question_set).prefetch_related("tags")
+    store_alias_shares(alias_shares([question_data(r) for r in rows]))

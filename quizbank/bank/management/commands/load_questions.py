@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from quizbank.bank.loader import load_questions
+from quizbank.bank.loader import PREFER, load_questions
 from quizbank.bank.markup import ContentErrors
 
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
         parser.add_argument(
             "--prefer",
-            choices=["file", "app"],
+            choices=PREFER,
             default="",
             help="a question changed both in its file and in the app since the last load: keep this side",
         )
