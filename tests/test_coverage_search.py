@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_every_area_of_the_map_is_covered():
-    assert {area for area, *_ in COVERAGE_QUERIES} == set(range(1, 19))
+    assert {area for area, *_ in COVERAGE_QUERIES} == set(range(1, 27))
 
 
 def test_every_expected_question_exists_and_is_active():
