@@ -684,4 +684,7 @@ COVERAGE_QUERIES = [
     (18, "calculus: 求导 wording", "神经网络怎么求导 链式求导", "ml-basics-backprop-chain-rule"),
     (26, "repetition loops: 复读机 wording", "大模型复读机怎么办", "training-e2e-repetition-loops"),
     (6, "major model families: MaaS wording", "MaaS 平台还是私有化部署", "llm-basics-api-vs-self-hosted-selection"),
+    (26, "hallucination mitigation: everyday wording", "怎么减少大模型幻觉", "training-e2e-hallucination-mitigation"),
+    (22, "barge-in: everyday wording", "用户打断 AI 说话", "voice-agents-barge-in-cancel"),
+    (21, "fallback: circuit breaker wording", "熔断 降级", "availability-multi-provider-circuit-breaker"),
 ]
