@@ -687,4 +687,5 @@ COVERAGE_QUERIES = [
     (26, "hallucination mitigation: everyday wording", "怎么减少大模型幻觉", "training-e2e-hallucination-mitigation"),
     (22, "barge-in: everyday wording", "用户打断 AI 说话", "voice-agents-barge-in-cancel"),
     (21, "fallback: circuit breaker wording", "熔断 降级", "availability-multi-provider-circuit-breaker"),
+    (22, "barge-in: 语音打断 wording", "语音打断", "voice-agents-barge-in-cancel"),
 ]
