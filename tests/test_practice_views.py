@@ -63,7 +63,7 @@ def test_a_recall_card_reveals_and_rates_without_a_page_load(client, deck):
     revealed = client.get(reverse("practice:reveal", args=[deck.pk]), {"question": question, "token": token}, **HTMX)
     html = revealed.content.decode()
     assert html.lstrip().startswith('<section id="card"') and "<html" not in html
-    assert re.findall(r"<small>([^<]*)</small> <kbd>", html) == ["1m", "6m", "10m", "8d"]
+    assert re.findall(r"<small>([^<]*)</small> <kbd>", html) == ["1分钟", "6分钟", "10分钟", "8天"]
     rated = client.post(
         reverse("practice:rate", args=[deck.pk]), {"question": question, "token": token, "rating": 3}, **HTMX
     )

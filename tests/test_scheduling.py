@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import translation
 
 from quizbank.practice import scheduling as s
 
@@ -78,18 +79,21 @@ def test_bad_steps_are_refused(text):
 
 
 @pytest.mark.parametrize(
-    ("delta", "text"),
+    ("delta", "chinese", "english"),
     [
-        (timedelta(seconds=30), "<1m"),
-        (timedelta(minutes=10), "10m"),
-        (timedelta(hours=5), "5h"),
-        (timedelta(days=8), "8d"),
-        (timedelta(days=75), "2.5mo"),
-        (timedelta(days=730), "2y"),
+        (timedelta(seconds=30), "<1分钟", "<1m"),
+        (timedelta(minutes=10), "10分钟", "10m"),
+        (timedelta(hours=5), "5小时", "5h"),
+        (timedelta(days=8), "8天", "8d"),
+        (timedelta(days=75), "2.5个月", "2.5mo"),
+        (timedelta(days=730), "2年", "2y"),
     ],
 )
-def test_intervals_read_like_anki(delta, text):
-    assert s.format_interval(delta) == text
+def test_intervals_read_like_anki_in_the_active_language(delta, chinese, english):
+    with translation.override("zh-hans"):
+        assert s.format_interval(delta) == chinese
+    with translation.override("en"):
+        assert s.format_interval(delta) == english
 
 
 def test_a_lapse_is_forgetting_a_review_card():

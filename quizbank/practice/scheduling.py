@@ -13,6 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import fsrs
+from django.utils.translation import gettext as _
 
 RATINGS = {1: fsrs.Rating.Again, 2: fsrs.Rating.Hard, 3: fsrs.Rating.Good, 4: fsrs.Rating.Easy}
 LEECH_LAPSES = 8
@@ -111,20 +112,25 @@ def previews(settings: SchedulerSettings, card_id: int, state: dict, now: dateti
 
 
 def format_interval(delta: timedelta) -> str:
-    """Anki-style short interval: <1m, 10m, 3h, 4d, 2.1mo, 1.5y."""
+    """Anki-style short interval in the active language: <1分钟, 10分钟, 3小时, 4天, 2.1个月, 1.5年
+    (English: <1m, 10m, 3h, 4d, 2.1mo, 1.5y)."""
     seconds = delta.total_seconds()
     if seconds < 60:
-        return "<1m"
+        return _("<1分钟")
     if seconds < 3600:
-        return f"{round(seconds / 60)}m"
+        return _("%(n)s分钟") % {"n": round(seconds / 60)}
     if seconds < 86400:
-        return f"{round(seconds / 3600)}h"
+        return _("%(n)s小时") % {"n": round(seconds / 3600)}
     days = seconds / 86400
     if days < 30:
-        return f"{round(days)}d"
+        return _("%(n)s天") % {"n": round(days)}
     if days < 365:
-        return f"{days / 30:.1f}mo".replace(".0mo", "mo")
-    return f"{days / 365:.1f}y".replace(".0y", "y")
+        return _("%(n)s个月") % {"n": _one_decimal(days / 30)}
+    return _("%(n)s年") % {"n": _one_decimal(days / 365)}
+
+
+def _one_decimal(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
 
 
 def relearn(state: dict, now: datetime) -> dict:
