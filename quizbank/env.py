@@ -28,3 +28,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value in (None, ""):
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def weak_secret_key(key: str, known: list[str]) -> str:
+    """Why `key` must not sign production sessions ("" when it will do): empty, published in the
+    repository, or too short or too uniform to resist guessing (Django's own bar: 50 characters,
+    5 distinct, not a generated `django-insecure-` key)."""
+    if not key:
+        return "is not set"
+    if key in known or key.startswith("django-insecure-"):
+        return "is the published development key"
+    if len(key) < 50 or len(set(key)) < 5:
+        return f"is too weak ({len(key)} characters, {len(set(key))} distinct; at least 50 and 5)"
+    return ""

@@ -88,6 +88,14 @@ def bundled_db(bundled):
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Throttle counters live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def default_language():
     """A request in English leaves English active in the thread (the middleware activates it):
     every test starts from the default language."""
@@ -110,9 +118,11 @@ def celery_eager():
 @pytest.fixture
 def context():
     """One browser context (one cookie jar) for the browser tests: its pages are tabs of the same
-    signed-in user; any JavaScript error on any of them fails the test."""
+    signed-in user; any JavaScript error or Content-Security-Policy violation on any of them fails
+    the test."""
     import os
 
+    from tests.helpers import csp_violations
     from tests.test_browser import ARGS, CHROMIUM, playwright_api
 
     if not os.path.exists(CHROMIUM):
@@ -123,6 +133,7 @@ def context():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
         context.on("page", lambda page: page.on("pageerror", lambda exc: errors.append(str(exc))))
+        context.on("console", lambda message: errors.extend(csp_violations([message])))
         yield context
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 from django.db import connection
@@ -253,6 +254,16 @@ def test_broker_down_at_submit_keeps_the_answer_and_grades_it_when_back(client, 
     stack["redis"].start()
     wait_for(lambda: graded(attempt), 60, "grading after the broker came back")
     assert Grade.objects.filter(attempt=attempt).count() == 1
+
+
+def test_healthz_follows_the_real_broker_down_and_back(client, stack, bundled):
+    assert client.get("/healthz").json()["checks"]["broker"] == {"ok": True, "detail": "redis", "ms": ANY}
+    stack["redis"].stop()
+    down = client.get("/healthz")
+    assert down.status_code == 503 and not down.json()["checks"]["broker"]["ok"]
+    assert down.json()["checks"]["database"]["ok"]
+    stack["redis"].start()
+    wait_for(lambda: client.get("/healthz").status_code == 200, 30, "healthz after the broker came back")
 
 
 BROKEN = {
