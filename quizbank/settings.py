@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from quizbank.env import env_bool, env_int, env_list, env_str, weak_secret_key
+from quizbank.env import database_from_url, env_bool, env_int, env_list, env_str, weak_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("QUIZBANK_VAR_DIR", str(BASE_DIR / "var")))
@@ -101,7 +101,19 @@ DATABASES = {
     }
 }
 if env_str("DATABASE_URL"):
-    raise ImproperlyConfigured("DATABASE_URL is not supported yet; QuizBank runs on SQLite")
+    # PostgreSQL in production (docs/deploy.md); SQLite above stays the embedded default
+    try:
+        _database = database_from_url(env_str("DATABASE_URL"))
+    except ValueError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+    if _database["ENGINE"].endswith("postgresql"):
+        # persistent connections, checked before reuse (a restarted server drops them)
+        _database |= {"CONN_MAX_AGE": env_int("DJANGO_CONN_MAX_AGE", 60), "CONN_HEALTH_CHECKS": True}
+        _database["TEST"] = {"NAME": env_str("QUIZBANK_TEST_DB_NAME", f"test_{_database['NAME']}")}
+    else:
+        _database["TEST"] = DATABASES["default"]["TEST"]
+        _database["OPTIONS"] = DATABASES["default"]["OPTIONS"]
+    DATABASES = {"default": _database}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -75,6 +75,29 @@ def signup(client, username, **extra):
     return client.post(reverse("signup"), data, **extra)
 
 
+def test_a_throttled_login_does_not_even_check_the_password(client, alice, settings):
+    from django.contrib.auth.signals import user_login_failed
+
+    settings.QUIZBANK_LOGIN_FAILURES_PER_ACCOUNT = 1
+    log_in(client, "alice", "guess")
+    checked = []
+    user_login_failed.connect(lambda **kw: checked.append(kw), weak=False, dispatch_uid="t")
+    try:
+        response = log_in(client, "alice", "guess-again")
+    finally:
+        user_login_failed.disconnect(dispatch_uid="t")
+    assert response.status_code == 429 and checked == []
+    assert 'value="alice"' in response.content.decode()  # the name stays in the box
+
+
+def test_an_empty_post_to_a_throttled_sign_up_is_a_429_not_a_500(client, settings):
+    settings.QUIZBANK_SIGNUPS_PER_ADDRESS = 1
+    signup(client, "first")
+    client.logout()
+    assert client.post(reverse("signup"), {}).status_code == 429
+    assert client.post(reverse("login"), {}).status_code == 400
+
+
 def test_sign_ups_from_one_address_are_throttled(client, settings):
     settings.QUIZBANK_SIGNUPS_PER_ADDRESS = 3
     for i in range(3):

@@ -140,6 +140,14 @@ def use_broker(app, **conf) -> None:
     app.amqp._producer_pool = None
 
 
+def worker_database() -> dict:
+    """What points a worker process at the test database (SQLite file or PostgreSQL)."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return {"DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    return {"QUIZBANK_DB_PATH": db["NAME"]}
+
+
 @pytest.fixture
 def stack(tmp_path, settings):
     if not os.path.exists(REDIS):
@@ -158,7 +166,7 @@ def stack(tmp_path, settings):
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "quizbank.settings",
-            "QUIZBANK_DB_PATH": connection.settings_dict["NAME"],
+            **worker_database(),
             "QUIZBANK_VAR_DIR": str(tmp_path),
             "CELERY_BROKER_URL": redis.url,
             "CELERY_VISIBILITY_TIMEOUT": "4",

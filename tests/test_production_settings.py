@@ -75,3 +75,27 @@ def test_every_page_carries_a_content_security_policy_without_inline_allowances(
     # nothing on the page needs an inline allowance: no inline script, style element or attribute
     html = response.content.decode()
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) and "<style" not in html and " style=" not in html
+
+
+def test_database_url_reads_postgres_and_sqlite():
+    from quizbank.env import database_from_url
+
+    pg = database_from_url("postgres://qb:p%40ss@db.internal:6432/quizbank?sslmode=require")
+    assert pg["ENGINE"] == "django.db.backends.postgresql"
+    assert (pg["NAME"], pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"]) == (
+        "quizbank",
+        "qb",
+        "p@ss",
+        "db.internal",
+        "6432",
+    )
+    assert pg["OPTIONS"] == {"sslmode": "require"}
+    assert database_from_url("sqlite:////srv/qb/db.sqlite3")["NAME"] == "/srv/qb/db.sqlite3"
+    for bad in ("mysql://x/y", "postgres://host:5432/", "nonsense"):
+        with pytest.raises(ValueError):
+            database_from_url(bad)
+
+
+def test_a_bad_database_url_stops_the_start_with_its_reason(tmp_path):
+    result = manage("check", tmp_path=tmp_path, DATABASE_URL="mysql://root@localhost/qb")
+    assert result.returncode != 0 and "DATABASE_URL must start with postgres:// or sqlite://" in result.stderr

@@ -17,13 +17,16 @@ def _too_many(seconds: int) -> str:
     return _("尝试次数过多，请 %(n)d 分钟后再试。") % {"n": minutes}
 
 
-def _throttled(view, form, wait: int):
-    """The form again, with the reason, as a 429 that says when to come back."""
-    form.errors.clear()
-    form.add_error(None, _too_many(wait))
-    response = view.render_to_response(view.get_context_data(form=form), status=429)
+def _throttled(response, wait: int):
+    response.status_code = 429
     response["Retry-After"] = str(wait)
     return response
+
+
+def _blank(view, **initial):
+    """The view's form, empty (a throttled post is not validated: that would check the password)."""
+    kwargs = {k: v for k, v in view.get_form_kwargs().items() if k not in ("data", "files")}
+    return view.get_form_class()(**{**kwargs, "initial": initial})
 
 
 class LoginView(auth_views.LoginView):
@@ -40,7 +43,8 @@ class LoginView(auth_views.LoginView):
             throttle.login_failures_per_address().wait(address),
         )
         if wait:
-            return _throttled(self, self.get_form(), wait)
+            context = self.get_context_data(form=_blank(self, username=username), throttled=_too_many(wait))
+            return _throttled(self.render_to_response(context), wait)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
@@ -63,11 +67,9 @@ def signup(request: HttpRequest):
         limit = throttle.signups_per_address()
         address = throttle.client_address(request)
         if wait := limit.wait(address):
-            form.errors.clear()
-            form.add_error(None, _too_many(wait))
-            response = render(request, "registration/signup.html", {"form": form, "next": ""}, status=429)
-            response["Retry-After"] = str(wait)
-            return response
+            form = UserCreationForm(initial={"username": request.POST.get("username", "")})
+            context = {"form": form, "next": "", "throttled": _too_many(wait)}
+            return _throttled(render(request, "registration/signup.html", context), wait)
         limit.hit(address)
         if form.is_valid():
             user = form.save()
@@ -102,6 +104,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         limit = throttle.resets_per_address()
         address = throttle.client_address(request)
         if wait := limit.wait(address):
-            return _throttled(self, self.get_form(), wait)
+            context = self.get_context_data(form=_blank(self), throttled=_too_many(wait))
+            return _throttled(self.render_to_response(context), wait)
         limit.hit(address)
         return super().post(request, *args, **kwargs)
