@@ -62,6 +62,6 @@ def database_from_url(url: str) -> dict:
             "PORT": str(parts.port or ""),
             "OPTIONS": dict(parse_qsl(parts.query)),
         }
-    if parts.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path)}
+    if parts.scheme == "sqlite":  # sqlite:////absolute/path or sqlite:///relative/path
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path[1:])}
     raise ValueError(f"DATABASE_URL must start with postgres:// or sqlite://, not {parts.scheme or url[:20]!r}")
