@@ -1,6 +1,7 @@
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.utils import timezone, translation
 
 
@@ -36,3 +37,20 @@ class TimeZoneMiddleware:
         except (ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
         return self.get_response(request)
+
+
+class RejectNulMiddleware:
+    """A NUL character has no place in a URL or a form field, and PostgreSQL text cannot hold one:
+    such a request is a 400 with a message before any view sees it (never a 500 from the database)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or _has_nul(request.GET) or (request.method == "POST" and _has_nul(request.POST)):
+            raise BadRequest(translation.gettext("请求里含有空字符（NUL），无法处理。"))
+        return self.get_response(request)
+
+
+def _has_nul(data) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in values) for key, values in data.lists())

@@ -27,6 +27,28 @@ def django_db_setup(django_db_setup, django_db_blocker, bundled_index):
             load_tracks()
         finally:
             settings.QUIZBANK_INDEX_DIR = original
+    yield
+    with django_db_blocker.unblock():
+        end_other_sessions()
+
+
+def end_other_sessions() -> None:
+    """PostgreSQL will not drop the test database while another session uses it (a live-server
+    thread or a stopped worker's connection that the server has not noticed yet): end them."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings():
+    """Tests close their connections after each request (no persistent connections to leak)."""
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
 @pytest.fixture

@@ -170,3 +170,10 @@ def test_a_sets_tag_select_offers_its_tags_used_more_than_once_and_the_one_filte
     assert options and "HyDE" not in options  # on one question only
     html = client.get(url, {"tag": "HyDE"}).content.decode()
     assert '<option value="HyDE" selected>' in html
+
+
+@pytest.mark.django_db
+def test_a_nul_character_anywhere_is_a_400_not_a_database_error(client):
+    assert client.get("/questions/a%00b/").status_code == 400
+    assert client.get(reverse("bank:search"), {"q": "a\x00b"}).status_code == 400
+    assert client.post(reverse("login"), {"username": "x\x00", "password": "y"}).status_code == 400
