@@ -53,7 +53,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "quizbank.middleware.RejectNulMiddleware",
+    "quizbank.middleware.NulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "quizbank.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
