@@ -4,21 +4,30 @@ environment (see README, "Configuration")."""
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from quizbank.env import env_bool, env_int, env_list, env_str
+from quizbank.env import database_from_url, env_bool, env_int, env_list, env_str, weak_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("QUIZBANK_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
+PRODUCTION = env_bool("QUIZBANK_PRODUCTION", False)
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env_str("DJANGO_SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("QUIZBANK_PRODUCTION", False):
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
-    # Development only: a key that is not a secret, because it is in the repository.
-    SECRET_KEY = "insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
+# Development only: a key that is not a secret, because it is in the repository.
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
+SECRET_KEY = env_str("DJANGO_SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_DEBUG=true is refused with QUIZBANK_PRODUCTION=true: debug pages show settings and code"
+        )
+    if problem := weak_secret_key(env_str("DJANGO_SECRET_KEY"), known=[DEVELOPMENT_SECRET_KEY]):
+        raise ImproperlyConfigured(
+            f"DJANGO_SECRET_KEY {problem}; in production set it to a long random value, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -40,8 +49,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "quizbank.ops.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "quizbank.middleware.NulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "quizbank.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -64,6 +76,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -89,7 +102,19 @@ DATABASES = {
     }
 }
 if env_str("DATABASE_URL"):
-    raise ImproperlyConfigured("DATABASE_URL is not supported yet; QuizBank runs on SQLite")
+    # PostgreSQL in production (docs/deploy.md); SQLite above stays the embedded default
+    try:
+        _database = database_from_url(env_str("DATABASE_URL"))
+    except ValueError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+    if _database["ENGINE"].endswith("postgresql"):
+        # persistent connections, checked before reuse (a restarted server drops them)
+        _database |= {"CONN_MAX_AGE": env_int("DJANGO_CONN_MAX_AGE", 60), "CONN_HEALTH_CHECKS": True}
+        _database["TEST"] = {"NAME": env_str("QUIZBANK_TEST_DB_NAME", f"test_{_database['NAME']}")}
+    else:
+        _database["TEST"] = DATABASES["default"]["TEST"]
+        _database["OPTIONS"] = DATABASES["default"]["OPTIONS"]
+    DATABASES = {"default": _database}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -112,7 +137,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 # Serve static/ straight from the finders unless `collectstatic` was run (production).
-WHITENOISE_USE_FINDERS = not env_bool("QUIZBANK_PRODUCTION", False)
+WHITENOISE_USE_FINDERS = not PRODUCTION
 # Files browsers ask for at the site root (/favicon.ico).
 WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
@@ -120,18 +145,108 @@ QUIZBANK_CONTENT_DIR = Path(env_str("QUIZBANK_CONTENT_DIR", str(BASE_DIR / "cont
 QUIZBANK_INDEX_DIR = Path(env_str("QUIZBANK_INDEX_DIR", str(VAR_DIR / "index")))
 QUIZBANK_PAGE_SIZE = env_int("QUIZBANK_PAGE_SIZE", 20)
 
+# Every record carries the request id (X-Request-ID); QUIZBANK_LOG_FORMAT=json for one JSON object
+# per line (docs/deploy.md). quizbank.access logs each request: method, path, status, ms, user.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "quizbank.ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "json": {"()": "quizbank.ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": env_str("QUIZBANK_LOG_FORMAT", "text"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("QUIZBANK_LOG_LEVEL", "INFO")},
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-if env_bool("QUIZBANK_PRODUCTION", False):
+# Content-Security-Policy on every response, in development too (so the browser tests see a
+# violation): scripts, styles, fonts and images only from this site; no inline script without the
+# request's nonce ({{ csp_nonce }}), no <style> element; no plugins, no framing, forms post only here.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    # style="" attributes only (no <style> elements): KaTeX sets them on the SVG of tall
+    # delimiters, roots and arrows. Content cannot carry one: nh3 strips every style attribute.
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+if PRODUCTION:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    # Behind a load balancer that ends TLS, set DJANGO_SECURE_PROXY_SSL_HEADER=true (it must set
+    # X-Forwarded-Proto and strip the client's own); DJANGO_SSL_REDIRECT=false if the balancer redirects.
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", True)
+    if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # /healthz answers the load balancer's plain-HTTP probe instead of redirecting it
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is a promise to browser vendors about the whole domain: the operator's
+        # decision (DJANGO_HSTS_PRELOAD=true), not a default; HSTS itself is on.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# -- accounts ---------------------------------------------------------------------------------
+# Login failures allowed per account and per address in one window, and sign-ups (and password
+# reset requests) per address per hour; beyond them a 429 until the window ends.
+QUIZBANK_THROTTLE_SECONDS = env_int("QUIZBANK_THROTTLE_SECONDS", 900)
+QUIZBANK_LOGIN_FAILURES_PER_ACCOUNT = env_int("QUIZBANK_LOGIN_FAILURES_PER_ACCOUNT", 10)
+QUIZBANK_LOGIN_FAILURES_PER_ADDRESS = env_int("QUIZBANK_LOGIN_FAILURES_PER_ADDRESS", 50)
+QUIZBANK_SIGNUPS_PER_ADDRESS = env_int("QUIZBANK_SIGNUPS_PER_ADDRESS", 10)
+# how many proxies in front of the web nodes append to X-Forwarded-For (0: use REMOTE_ADDR)
+QUIZBANK_TRUSTED_PROXIES = env_int("QUIZBANK_TRUSTED_PROXIES", 0)
+
+# Email (Django 6.1 MAILERS): an SMTP server when DJANGO_EMAIL_HOST is set; without one nothing is
+# sent (password reset is not offered; a stray message is logged as an error and dropped).
+_email_host = env_str("DJANGO_EMAIL_HOST")
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _email_host,
+                "port": env_int("DJANGO_EMAIL_PORT", 587),
+                "username": env_str("DJANGO_EMAIL_HOST_USER"),
+                "password": env_str("DJANGO_EMAIL_HOST_PASSWORD"),
+                "use_tls": env_bool("DJANGO_EMAIL_USE_TLS", True),
+                "timeout": 10,
+            },
+        }
+        if _email_host
+        else {"BACKEND": "quizbank.mail.UnconfiguredBackend"}
+    )
+}
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "QuizBank <noreply@localhost>")
+QUIZBANK_PASSWORD_RESET = env_bool("QUIZBANK_PASSWORD_RESET", bool(_email_host))
+
+# -- cache ----------------------------------------------------------------------------------
+# Shared by the web processes (throttle counters): Redis when QUIZBANK_CACHE_URL is set (several
+# web nodes must share one), else files under var/cache (the processes of one machine).
+_cache_url = env_str("QUIZBANK_CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+    )
+}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "practice:dashboard"

@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from quizbank.ops.views import healthz
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("ops/", include("quizbank.ops.urls")),
     path("accounts/", include("quizbank.accounts.urls")),
     path("practice/", include("quizbank.practice.urls")),
     path("interview/", include("quizbank.interviews.urls")),

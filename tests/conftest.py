@@ -27,6 +27,28 @@ def django_db_setup(django_db_setup, django_db_blocker, bundled_index):
             load_tracks()
         finally:
             settings.QUIZBANK_INDEX_DIR = original
+    yield
+    with django_db_blocker.unblock():
+        end_other_sessions()
+
+
+def end_other_sessions() -> None:
+    """PostgreSQL will not drop the test database while another session uses it (a live-server
+    thread or a stopped worker's connection that the server has not noticed yet): end them."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings():
+    """Tests close their connections after each request (no persistent connections to leak)."""
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
 @pytest.fixture
@@ -88,6 +110,14 @@ def bundled_db(bundled):
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Throttle counters live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def default_language():
     """A request in English leaves English active in the thread (the middleware activates it):
     every test starts from the default language."""
@@ -110,9 +140,11 @@ def celery_eager():
 @pytest.fixture
 def context():
     """One browser context (one cookie jar) for the browser tests: its pages are tabs of the same
-    signed-in user; any JavaScript error on any of them fails the test."""
+    signed-in user; any JavaScript error or Content-Security-Policy violation on any of them fails
+    the test."""
     import os
 
+    from tests.helpers import csp_violations
     from tests.test_browser import ARGS, CHROMIUM, playwright_api
 
     if not os.path.exists(CHROMIUM):
@@ -123,6 +155,7 @@ def context():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
         context.on("page", lambda page: page.on("pageerror", lambda exc: errors.append(str(exc))))
+        context.on("console", lambda message: errors.extend(csp_violations([message])))
         yield context
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -5,6 +5,8 @@ import shutil
 
 import pytest
 
+from tests.helpers import csp_violations
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,6 +35,7 @@ def page(tmp_path):
         page = context.new_page()
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda message: errors.extend(csp_violations([message])))
         yield page
         browser.close()
         assert errors == [], errors

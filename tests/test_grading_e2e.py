@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 from django.db import connection
@@ -139,6 +140,14 @@ def use_broker(app, **conf) -> None:
     app.amqp._producer_pool = None
 
 
+def worker_database() -> dict:
+    """What points a worker process at the test database (SQLite file or PostgreSQL)."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return {"DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    return {"QUIZBANK_DB_PATH": db["NAME"]}
+
+
 @pytest.fixture
 def stack(tmp_path, settings):
     if not os.path.exists(REDIS):
@@ -157,7 +166,7 @@ def stack(tmp_path, settings):
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "quizbank.settings",
-            "QUIZBANK_DB_PATH": connection.settings_dict["NAME"],
+            **worker_database(),
             "QUIZBANK_VAR_DIR": str(tmp_path),
             "CELERY_BROKER_URL": redis.url,
             "CELERY_VISIBILITY_TIMEOUT": "4",
@@ -253,6 +262,16 @@ def test_broker_down_at_submit_keeps_the_answer_and_grades_it_when_back(client, 
     stack["redis"].start()
     wait_for(lambda: graded(attempt), 60, "grading after the broker came back")
     assert Grade.objects.filter(attempt=attempt).count() == 1
+
+
+def test_healthz_follows_the_real_broker_down_and_back(client, stack, bundled):
+    assert client.get("/healthz").json()["checks"]["broker"] == {"ok": True, "detail": "redis", "ms": ANY}
+    stack["redis"].stop()
+    down = client.get("/healthz")
+    assert down.status_code == 503 and not down.json()["checks"]["broker"]["ok"]
+    assert down.json()["checks"]["database"]["ok"]
+    stack["redis"].start()
+    wait_for(lambda: client.get("/healthz").status_code == 200, 30, "healthz after the broker came back")
 
 
 BROKEN = {

@@ -107,7 +107,8 @@ class ActiveMarkup(HTMLParser):
         self.found = []
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("iframe", "svg", "img", "object", "embed"):
+        ours = tag == "svg" and dict(attrs).get("class") in ("mix", "meter")  # the app's own progress bars
+        if tag in ("iframe", "svg", "img", "object", "embed") and not ours:
             self.found.append(tag)
         if tag == "script" and not (dict(attrs).get("src") or "").startswith("/static/"):
             self.found.append("inline script")
@@ -119,8 +120,7 @@ class ActiveMarkup(HTMLParser):
 def active_markup(html: str) -> list[str]:
     parser = ActiveMarkup()
     parser.feed(html)
-    # the two style attributes of the difficulty bar are ours (flex-grow numbers)
-    return [f for f in parser.found if f != "span[style]"]
+    return parser.found
 
 
 def test_the_checker_would_catch_a_payload():

@@ -170,3 +170,12 @@ def test_a_sets_tag_select_offers_its_tags_used_more_than_once_and_the_one_filte
     assert options and "HyDE" not in options  # on one question only
     html = client.get(url, {"tag": "HyDE"}).content.decode()
     assert '<option value="HyDE" selected>' in html
+
+
+@pytest.mark.django_db
+def test_a_nul_character_is_never_a_database_error(client, bundled):
+    # a path with one names nothing; in values it is dropped and the rest kept
+    assert client.get("/questions/a%00b/").status_code == 404
+    page = client.get(reverse("bank:search"), {"q": "GPTQ\x00 AWQ"})
+    assert page.status_code == 200 and "GPTQ AWQ" in page.content.decode()
+    assert client.post(reverse("login"), {"username": "x\x00", "password": "y"}).status_code == 400
