@@ -1,7 +1,7 @@
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.utils import timezone, translation
 
 
@@ -61,9 +61,8 @@ def _has_nul(data) -> bool:
     return any("\x00" in key or any("\x00" in v for v in values) for key, values in data.lists())
 
 
-def _without_nul(data):
-    clean = data.copy()
-    clean.clear()
+def _without_nul(data) -> QueryDict:
+    clean = QueryDict(mutable=True, encoding=data.encoding)
     for key, values in data.lists():
         clean.setlist(key.replace("\x00", ""), [v.replace("\x00", "") for v in values])
     clean._mutable = False

@@ -42,7 +42,8 @@ class RequestIdMiddleware:
                     "path": request.path,
                     "status": response.status_code,
                     "ms": round((time.perf_counter() - start) * 1000, 1),
-                    "user_id": getattr(getattr(request, "user", None), "pk", None),
+                    # only if the view loaded the user: logging must not cost a session query
+                    "user_id": getattr(getattr(request, "_cached_user", None), "pk", None),
                 },
             )
             return response
