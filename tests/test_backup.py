@@ -156,17 +156,18 @@ def test_a_restore_that_cannot_work_says_why_and_changes_nothing(db_of_its_own, 
     assert snapshot() == before
 
 
-def test_backup_and_restore_errors_exit_non_zero_with_the_message(tmp_path):
-    """As an operator sees them: manage.py's exit status and stderr."""
+def test_a_backup_never_overwrites_a_file(db_of_its_own, tmp_path):
+    existing = tmp_path / "taken.sqlite3"
+    existing.write_text("an older backup")
+    with pytest.raises(CommandError, match="already exists"):
+        run_command("backup", str(existing))
+    assert existing.read_text() == "an older backup"
+
+
+def test_a_restore_error_exits_non_zero_with_the_message(tmp_path):
+    """As an operator sees it: manage.py's exit status and stderr."""
     missing = tmp_path / "nothing.sqlite3"
     done = subprocess.run(
         [sys.executable, "manage.py", "restore", str(missing)], cwd=ROOT, capture_output=True, text=True
     )
     assert done.returncode == 1 and f"no backup file at {missing}" in done.stderr
-
-    existing = tmp_path / "taken.sqlite3"
-    existing.write_text("")
-    done = subprocess.run(
-        [sys.executable, "manage.py", "backup", str(existing)], cwd=ROOT, capture_output=True, text=True
-    )
-    assert done.returncode == 1 and "already exists" in done.stderr
