@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -200,6 +201,7 @@ def main() -> None:
             )
         )
     finally:
+        shutil.rmtree(work, ignore_errors=True)
         if args.server:
             from django.db import connection
 
