@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "quizbank.interviews",
     "quizbank.feedback",
     "quizbank.authoring",
+    "quizbank.ops",  # management commands: backup, restore
 ]
 
 MIDDLEWARE = [
