@@ -144,6 +144,9 @@ WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 QUIZBANK_CONTENT_DIR = Path(env_str("QUIZBANK_CONTENT_DIR", str(BASE_DIR / "content")))
 QUIZBANK_INDEX_DIR = Path(env_str("QUIZBANK_INDEX_DIR", str(VAR_DIR / "index")))
+# a search (or /healthz) on any node applies the edits published elsewhere at most this long ago
+# (bank/index_sync.py); 0: on every search
+QUIZBANK_INDEX_SYNC_SECONDS = env_int("QUIZBANK_INDEX_SYNC_SECONDS", 2)
 QUIZBANK_PAGE_SIZE = env_int("QUIZBANK_PAGE_SIZE", 20)
 
 # Every record carries the request id (X-Request-ID); QUIZBANK_LOG_FORMAT=json for one JSON object
@@ -298,5 +301,9 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-attempts": {
         "task": "quizbank.grading.tasks.sweep_stuck_attempts",
         "schedule": float(env_int("QUIZBANK_SWEEP_SECONDS", 60)),
+    },
+    "prune-index-changes": {
+        "task": "quizbank.bank.tasks.prune_index_changes",
+        "schedule": 24 * 3600.0,
     },
 }

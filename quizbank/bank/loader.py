@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from quizbank.bank import search
+from quizbank.bank import index_sync, search
 from quizbank.bank.glossary import load_glossary
 from quizbank.bank.markup import (
     SECTIONS,
@@ -187,10 +187,11 @@ def load_questions(
         return summary
     with transaction.atomic():
         changed_ids, retired_ids = _write(parsed, skipped, directories, summary, prefer)
+        index_sync.record(changed_ids + retired_ids)  # every node's index catches up
     _count_db(summary, [data.slug for _, data in parsed] + [s.slug for s in skipped.values()])
     if update_index and (changed_ids or retired_ids or not search.default_index().path.exists()):
         started = timezone.now()
-        _update_index(changed_ids, retired_ids)
+        _update_index()
         summary.index_seconds = (timezone.now() - started).total_seconds()
     return summary
 
@@ -570,14 +571,11 @@ def _count_db(summary: LoadSummary, slugs: list[str]) -> None:
         summary.unchanged += max(0, skipped_questions)
 
 
-def _update_index(changed_ids: list[str], retired_ids: list[str]) -> None:
-    index = search.default_index()
-    if not index.path.exists():
-        search.rebuild_index()
-        return
-    changed = Question.objects.filter(id__in=changed_ids).select_related("question_set").prefetch_related("tags")
+def _update_index() -> None:
+    """This node's index catches up now (the ids are in the change log; other nodes catch up on
+    their next search)."""
     try:
-        index.update(changed.iterator(chunk_size=2000), retired_ids)
+        index_sync.catch_up(search.default_index(), force=True)
     except Exception:  # noqa: BLE001 — the index is derived data: rebuild rather than fail
         logger.exception("index update failed; rebuilding")
         search.rebuild_index()

@@ -163,3 +163,22 @@ class QuestionRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_id} v{self.version}"
+
+
+class IndexClock(models.Model):
+    """One row: the generation of the search index's change log (bank/index_sync.py). Every
+    change to what search shows bumps `generation` under this row's lock, so generations commit
+    in order. A new `epoch` (a restore, `rebuild_index`) tells every node to rebuild."""
+
+    generation = models.BigIntegerField(default=0)
+    epoch = models.CharField(max_length=32)
+    # changes up to this generation were pruned: a node behind it rebuilds
+    pruned_through = models.BigIntegerField(default=0)
+
+
+class IndexChange(models.Model):
+    """A question whose index entry must be refreshed (or dropped) on every node."""
+
+    generation = models.BigIntegerField(db_index=True)
+    question_id = models.CharField(max_length=80)  # not a key: the row may be gone
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -10,6 +10,7 @@ from django.db.models import Max
 from django.dispatch import Signal
 from django.utils import timezone
 
+from quizbank.bank import index_sync
 from quizbank.bank.loader import (
     _fill,
     _set_tags,
@@ -82,14 +83,17 @@ def publish_question(
     _store_set_alias_shares(question_set)
     # receivers write in this transaction: a publish and its effects (cards relearning) go together
     question_published.send(sender=Question, question=row, substantive=substantive, now=timezone.now())
-    transaction.on_commit(lambda: _update_index([row.id], []))
+    index_sync.record([row.id])
+    transaction.on_commit(_update_index)
     return row
 
 
 def retire_question(question: Question) -> None:
     """Take a question out of practice, search and interviews (its history stays)."""
-    Question.objects.filter(id=question.id).update(retired_at=timezone.now())
-    transaction.on_commit(lambda: _update_index([], [question.id]))
+    with transaction.atomic():
+        Question.objects.filter(id=question.id).update(retired_at=timezone.now())
+        index_sync.record([question.id])
+    transaction.on_commit(_update_index)
 
 
 def _next_position(question_set: QuestionSet) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
 import re
 import shutil
 import threading
@@ -22,9 +23,10 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.index import LockError
 from whoosh.scoring import BM25F
 
-from quizbank.bank import vocabulary
+from quizbank.bank import index_sync, vocabulary
 from quizbank.bank.analysis import (
     counted_numbers,
     grams,
@@ -150,11 +152,15 @@ class SearchIndex:
         self._opened = None  # the directory's inode when opened: a rebuild elsewhere replaces it
         self._vocabulary: tuple[object, list[str]] | None = None
         self._lock = threading.Lock()
+        self.checked_at = float("-inf")  # when this process last caught up (bank/index_sync.py)
+        self.sync_lock = threading.Lock()
 
     # -- writing ---------------------------------------------------------------------------
-    def rebuild(self, questions) -> int:
-        """Build a fresh index from an iterable of questions; returns the document count."""
-        tmp = self.path.with_name(self.path.name + ".tmp")
+    def rebuild(self, questions, mark=None) -> int:
+        """Build a fresh index from an iterable of questions; returns the document count. `mark`
+        (an index_sync.Mark) is the change-log generation the questions reflect."""
+        # a folder of its own: two processes rebuilding at once must not share one
+        tmp = self.path.with_name(f"{self.path.name}.tmp{os.getpid()}-{threading.get_ident()}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         ix = whoosh_index.create_in(str(tmp), schema())
@@ -165,21 +171,37 @@ class SearchIndex:
             count += 1
         writer.commit()
         ix.close()
+        if mark is not None:
+            index_sync.write_mark(tmp, mark)
         with self._lock:
             self._close()
-            shutil.rmtree(self.path, ignore_errors=True)
-            tmp.rename(self.path)
+            for _ in range(3):  # another process may put its rebuild in place meanwhile
+                shutil.rmtree(self.path, ignore_errors=True)
+                try:
+                    tmp.rename(self.path)
+                    break
+                except OSError:
+                    continue
+            else:
+                shutil.rmtree(tmp, ignore_errors=True)
         return count
 
-    def update(self, changed, removed_ids) -> None:
-        """Index changed questions and drop removed ones; rebuild when there is no index."""
+    def update(self, changed, removed_ids, *, wait: bool = True) -> bool:
+        """Index changed questions and drop removed ones. False (nothing written) when another
+        process holds the write lock and `wait` is off; with `wait`, wait up to 10 s for it."""
         ix = self._open()
-        writer = ix.writer(limitmb=128)
+        try:
+            writer = ix.writer(limitmb=128, timeout=10.0 if wait else 0.0, delay=0.05)
+        except LockError:
+            if wait:
+                raise
+            return False
         for question_id in removed_ids:
             writer.delete_by_term("id", question_id)
         for question in changed:
             writer.update_document(**document(question))
         writer.commit()
+        return True
 
     # -- reading ---------------------------------------------------------------------------
     def _open(self):
@@ -304,12 +326,23 @@ def indexable_questions():
 
 
 def rebuild_index() -> int:
-    """Rebuild the whole index from the database."""
-    return default_index().rebuild(indexable_questions())
+    """Rebuild this node's index from the database."""
+    return default_index().rebuild(indexable_questions(), mark=index_sync.current())
+
+
+def catch_up(*, force: bool = False) -> str:
+    """Apply the changes other processes and nodes published (bank/index_sync.py); a database
+    that cannot answer leaves the index as it is."""
+    try:
+        return index_sync.catch_up(default_index(), force=force)
+    except Exception:  # noqa: BLE001 — an index a few seconds behind beats an error page
+        logger.exception("search index not caught up")
+        return "failed"
 
 
 def search(text: str, **kwargs) -> tuple[list[Hit], int, list[str]]:
     """Search, rebuilding the index first if it is missing, unreadable or outdated."""
+    catch_up()
     index = default_index()
     try:
         return index.search(text, **kwargs)
