@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -21,11 +22,19 @@ def test_healthz_is_200_when_database_broker_and_index_answer(client, bundled):
     body = response.json()
     assert response.status_code == 200 and body["status"] == "ok"
     assert set(body["checks"]) == {"database", "broker", "search_index"}
-    assert body["checks"]["search_index"]["detail"].endswith("documents")
+    assert re.fullmatch(r"\d+ documents, generation \d+ of \d+", body["checks"]["search_index"]["detail"])
     assert "no-cache" in response["Cache-Control"]
 
 
-def test_healthz_is_503_naming_what_failed_when_the_index_is_missing(client, private_index):
+def test_a_missing_index_is_rebuilt_by_the_probe(client, private_index):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert private_index.exists()
+
+
+def test_healthz_is_503_naming_what_failed_when_the_index_cannot_be_built(client, settings, tmp_path):
+    (tmp_path / "not-a-folder").write_text("")
+    settings.QUIZBANK_INDEX_DIR = tmp_path / "not-a-folder" / "index"
     response = client.get("/healthz")
     body = response.json()
     assert response.status_code == 503 and body["status"] == "failing"

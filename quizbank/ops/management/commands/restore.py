@@ -11,7 +11,8 @@ from quizbank.ops import backup
 class Command(BaseCommand):
     help = (
         "Restore a backup made by `manage.py backup` into an empty database of the same kind, then migrate "
-        "and rebuild the search index (this node's now, the others' on their next search). Stop the web and worker processes first."
+        "and rebuild the search index (this node's now, the others' on their next search). Stop the web and"
+        " worker processes first."
     )
 
     def add_arguments(self, parser):
