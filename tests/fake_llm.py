@@ -75,7 +75,14 @@ class FakeLLM:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 with fake.lock:
-                    fake.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
+                    fake.requests.append(
+                        {
+                            "path": self.path,
+                            "body": body,
+                            "auth": self.headers.get("Authorization"),
+                            "at": time.monotonic(),
+                        }
+                    )
                     index = min(len(fake.requests) - 1, len(fake.replies) - 1)
                     answer = answer_of(body)
                     mode = fake.mode

@@ -228,6 +228,29 @@ def test_an_llm_endpoint_that_stays_down_leaves_the_offline_grade_flagged_not_a_
     assert again.grader == "offline" and "llm_unavailable" not in again.flags
 
 
+def test_a_grading_task_that_meets_a_database_restarting_tries_again(question, settings, monkeypatch):
+    """PostgreSQL restarted under load: the task retried (with backoff) instead of leaving the answer
+    pending until the sweep's stuck timeout (bench/faults.py)."""
+    from django.db import OperationalError
+
+    from quizbank.grading.tasks import grade_attempt_task
+
+    settings.OPENAI_API_KEY = ""
+    a = attempt(question)
+    real, calls = services.grade_attempt, []
+
+    def restarting(attempt_id):
+        calls.append(attempt_id)
+        if len(calls) == 1:
+            raise OperationalError("connection failed: Connection refused")
+        return real(attempt_id)
+
+    monkeypatch.setattr(services, "grade_attempt", restarting)
+    grade_attempt_task.delay(a.pk)  # eager in tests: the retry runs at once
+    a.refresh_from_db()
+    assert calls == [a.pk, a.pk] and a.status == "graded"
+
+
 def test_the_grade_reaches_the_review_log(question, settings):
     from quizbank.practice.services import rate_card
 
