@@ -27,6 +27,8 @@ from pathlib import Path
 
 from common import ROOT, free_port, percentile
 
+from tests.fault_stack import worker_command
+
 
 def wait_port(port: int, timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
@@ -109,23 +111,7 @@ def child(args) -> None:
     )
     user = make_user("bench")
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "quizbank",
-            "worker",
-            "--pool",
-            "threads",
-            "--concurrency",
-            str(args.concurrency),
-            "--loglevel",
-            "warning",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
+        worker_command("threads", args.concurrency, "--loglevel", "warning"),
         cwd=ROOT,
         env=os.environ,
         stdout=subprocess.DEVNULL,

@@ -15,3 +15,5 @@ urlpatterns = [
     path("author/", include("quizbank.authoring.urls")),
     path("", include("quizbank.bank.urls")),
 ]
+
+handler500 = "quizbank.ops.errors.server_error"

@@ -47,6 +47,18 @@ def test_an_unhandled_error_shows_the_500_page(settings):
     assert response.status_code == 500 and "服务器出错了" in response.content.decode()
 
 
+def test_a_database_that_cannot_be_reached_is_a_503_that_says_so(settings):
+    """PostgreSQL restarting under load: the page asks to try again, not "server error"."""
+    client = Client(raise_request_exception=False)
+    settings.ROOT_URLCONF = "tests.error_urls"
+    page = client.get("/database-down/")
+    assert page.status_code == 503 and page["Retry-After"] == "5"
+    assert "数据库暂时连不上" in page.content.decode() and 'class="topbar"' in page.content.decode()
+    submit = client.post("/database-down/", {"text": "我的回答"}, HTTP_HX_REQUEST="true")
+    assert submit.status_code == 503 and submit["Content-Type"].startswith("text/plain")
+    assert "这次提交没有保存" in submit.content.decode() and "<" not in submit.content.decode()
+
+
 def test_a_400_page_is_the_sites(django_assert_num_queries):
     with django_assert_num_queries(0):
         response = defaults.bad_request(RequestFactory().get("/"), Exception("bad"))

@@ -144,6 +144,20 @@ def test_an_abandoned_grading_is_claimed_again_after_the_timeout(question, setti
     assert a.runs == 2
 
 
+def test_the_sweep_queues_a_stuck_attempt_once_per_timeout_not_at_every_sweep(question, settings):
+    """A backlog older than the timeout (a worker warming up after a restart) was queued again at
+    every sweep: hundreds of duplicate tasks slowed the catch-up (bench/faults.py)."""
+    a = attempt(question)
+    long_ago = timezone.now() - timedelta(seconds=settings.QUIZBANK_GRADING_STUCK_SECONDS + 1)
+    Attempt.objects.filter(pk=a.pk).update(status="grading", runs=1, status_changed_at=long_ago)
+    assert services.sweep() == [a.pk]
+    assert services.sweep() == []  # the next sweep, a minute later: already queued
+    a.refresh_from_db()
+    assert (a.status, a.runs) == ("pending", 1)
+    later = timezone.now() + timedelta(seconds=settings.QUIZBANK_GRADING_STUCK_SECONDS + 1)
+    assert services.sweep(later) == [a.pk]  # still not graded a whole timeout later: queued again
+
+
 def test_an_attempt_whose_runs_keep_dying_fails_after_max_runs(question, settings):
     settings.OPENAI_API_KEY = ""
     a = attempt(question)
@@ -197,6 +211,44 @@ def test_a_failure_keeps_the_answer_shows_why_and_can_be_retried(
         assert services.retry(a)  # eager in tests: queued on commit and graded at once
     a.refresh_from_db()
     assert a.status == "graded"
+
+
+def test_an_llm_endpoint_that_stays_down_leaves_the_offline_grade_flagged_not_a_failure(question, settings, fake):
+    """500s, hangs, truncated or garbage replies end in the offline estimate (no rating pre-selected),
+    not a failure the learner must retry; a setting to fix (401 above) still fails with its reason."""
+    settings.OPENAI_API_KEY = "k"
+    fake.reply(error(500, "overloaded"))
+    a = attempt(question)
+    grade = services.grade_attempt(a.pk, grader=llm(fake))
+    a.refresh_from_db()
+    assert (a.status, a.runs, grade.grader, grade.suggested_rating) == ("graded", 1, "offline", None)
+    assert grade.flagged and grade.flags[-1] == "llm_unavailable" and len(fake.requests) == 4
+    settings.OPENAI_API_KEY = ""  # the same answer graded offline later is not served the flagged estimate
+    again = services.grade_attempt(attempt(question).pk)
+    assert again.grader == "offline" and "llm_unavailable" not in again.flags
+
+
+def test_a_grading_task_that_meets_a_database_restarting_tries_again(question, settings, monkeypatch):
+    """PostgreSQL restarted under load: the task retried (with backoff) instead of leaving the answer
+    pending until the sweep's stuck timeout (bench/faults.py)."""
+    from django.db import OperationalError
+
+    from quizbank.grading.tasks import grade_attempt_task
+
+    settings.OPENAI_API_KEY = ""
+    a = attempt(question)
+    real, calls = services.grade_attempt, []
+
+    def restarting(attempt_id):
+        calls.append(attempt_id)
+        if len(calls) == 1:
+            raise OperationalError("connection failed: Connection refused")
+        return real(attempt_id)
+
+    monkeypatch.setattr(services, "grade_attempt", restarting)
+    grade_attempt_task.delay(a.pk)  # eager in tests: the retry runs at once
+    a.refresh_from_db()
+    assert calls == [a.pk, a.pk] and a.status == "graded"
 
 
 def test_the_grade_reaches_the_review_log(question, settings):

@@ -151,6 +151,11 @@ class GraderError(Exception):
     """Grading failed; the message is for the user and an admin."""
 
 
+class Unavailable(GraderError):
+    """The endpoint is down, hangs or answers nonsense (not a setting to fix): the caller may
+    fall back to the offline grader."""
+
+
 class InvalidOutput(ValueError):
     pass
 
@@ -250,7 +255,7 @@ def reply_text(response) -> str:
             what = wording.say("text_not_json", shown=shown)
         else:
             what = wording.say("no_choices")
-        raise GraderError(wording.say("not_completion", what=what))
+        raise Unavailable(wording.say("not_completion", what=what))
     message = getattr(choices[0], "message", None)
     content = getattr(message, "content", None)
     return content if isinstance(content, str) else ""
@@ -328,7 +333,7 @@ class LLMGrader:
                 return LLMGrade(usage=usage, **parse_output(text, len(key_points)))
             except InvalidOutput as exc:
                 if repair:
-                    raise GraderError(wording.say("bad_output", detail=exc)) from exc
+                    raise Unavailable(wording.say("bad_output", detail=exc)) from exc
                 messages = [
                     *messages,
                     {"role": "assistant", "content": text[:2000]},
@@ -394,16 +399,16 @@ class LLMGrader:
         while True:
             remaining = run.deadline - self.clock()
             if remaining <= 0.5:
-                raise GraderError(wording.say("deadline", seconds=f"{self.config.deadline:.0f}"))
+                raise Unavailable(wording.say("deadline", seconds=f"{self.config.deadline:.0f}"))
             if run.requests <= 0:
-                raise GraderError(wording.say("unavailable", requests=self.config.max_requests))
+                raise Unavailable(wording.say("unavailable", requests=self.config.max_requests))
             run.requests -= 1
             tries += 1
             try:
                 return self._request(messages, min(self.config.timeout, remaining), run.deadline, schema)
             except TRANSIENT as exc:
                 if run.requests <= 0:
-                    raise GraderError(
+                    raise Unavailable(
                         wording.say("unavailable_kind", kind=_kind(exc), requests=self.config.max_requests)
                     ) from exc
                 delay = self.config.backoff * 2 ** (tries - 1) * (0.5 + random.random() / 2)  # noqa: S311
@@ -415,7 +420,7 @@ class LLMGrader:
             except GraderError:
                 raise
             except Exception as exc:  # noqa: BLE001 — whatever else breaks ends this grading, with a reason
-                raise GraderError(wording.say("call_failed", kind=_kind(exc))) from exc
+                raise Unavailable(wording.say("call_failed", kind=_kind(exc))) from exc
 
     def _request(
         self, messages: list[dict], timeout: float, deadline: float, schema: tuple[str, dict] = ("grade", SCHEMA)

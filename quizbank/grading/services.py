@@ -25,6 +25,7 @@ FLAG_GAP = 50  # LLM and offline scores this far apart: flagged
 MAX_RUNS = 3  # grading runs of one charge (the sweep re-runs a run whose worker died)
 PASTE_SPEED = 10  # characters per second nobody types (Chinese IME or not) for long
 DUPLICATE_SECONDS = 10  # the same answer again within this window is the same attempt
+FALLBACK = "offline-fallback"  # its own cache key: never served as an LLM grade or a plain offline one
 GAVE_UP = wording.say("gave_up")
 INTERNAL = wording.say("internal")
 TIMED_OUT = wording.say("timed_out")
@@ -166,7 +167,13 @@ def grade_attempt(attempt_id: int, *, grader: llm.LLMGrader | None = None) -> Gr
         fields = _from_cache(key)
         if fields is None:
             base = rubrics.grade(rubrics.target(attempt), attempt.text, pasted=looks_pasted(attempt))
-            fields = _offline_fields(base) if kind == "offline" else _llm_fields(attempt, base, grader or llm_grader())
+            try:
+                fields = (
+                    _offline_fields(base) if kind == "offline" else _llm_fields(attempt, base, grader or llm_grader())
+                )
+            except llm.Unavailable as exc:  # down, hanging or talking nonsense: the offline grade, flagged
+                logger.warning("attempt %s: the LLM could not grade it (%s); graded offline", attempt_id, exc)
+                key, fields = cache_key(attempt, FALLBACK), _fallback_fields(base)
     except llm.GraderError as exc:
         _fail(attempt, str(exc))
         return None
@@ -221,6 +228,16 @@ def _offline_fields(result: offline.GradeResult) -> dict:
         "flagged": bool(result.flags),
         "flags": result.flags,
         "confidence": result.confidence,
+    }
+
+
+def _fallback_fields(base: offline.GradeResult) -> dict:
+    """The offline grade when the LLM could not grade: flagged, so no rating is pre-selected."""
+    return {
+        **_offline_fields(base),
+        "flagged": True,
+        "flags": [*base.flags, "llm_unavailable"],
+        "suggested_rating": None,
     }
 
 
@@ -310,6 +327,7 @@ def _store(attempt: Attempt, key: str, fields: dict) -> Grade | None:
             )
             signals.attempt_graded.send(sender=Attempt, attempt=attempt, grade=grade)
     except IntegrityError:  # graded by another delivery of the same task meanwhile
+        logger.warning("attempt %s: already graded, a second grading was discarded", attempt.pk)
         return None
     return grade
 
@@ -335,12 +353,18 @@ def retry(attempt: Attempt) -> bool:
 
 
 def sweep(now=None) -> list[int]:
-    """Attempts pending or grading for longer than the timeout: those with runs left are
-    returned to be queued again, the others fail ("评分多次失败，可重试")."""
+    """Attempts pending or grading for longer than the timeout: those with runs left go back to
+    pending with a fresh timestamp and are returned to be queued again (once per timeout, not at
+    every sweep: a backlog is not queued again and again), the others fail ("评分多次失败，可重试")."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.QUIZBANK_GRADING_STUCK_SECONDS)
     stuck = Attempt.objects.filter(
         status__in=[AttemptStatus.PENDING, AttemptStatus.GRADING], status_changed_at__lt=stale
     )
-    stuck.filter(runs__gte=MAX_RUNS).update(status=AttemptStatus.FAILED, failure=GAVE_UP, status_changed_at=now)
-    return list(stuck.filter(runs__lt=MAX_RUNS).values_list("pk", flat=True))
+    with transaction.atomic():
+        stuck.filter(runs__gte=MAX_RUNS).update(status=AttemptStatus.FAILED, failure=GAVE_UP, status_changed_at=now)
+        ids = list(stuck.filter(runs__lt=MAX_RUNS).select_for_update().values_list("pk", flat=True))
+        Attempt.objects.filter(pk__in=ids, status_changed_at__lt=stale).update(
+            status=AttemptStatus.PENDING, status_changed_at=now
+        )
+    return ids

@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from celery.signals import worker_process_init
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from quizbank.grading import rubrics, services
 
@@ -19,6 +20,14 @@ logger = logging.getLogger(__name__)
     ignore_result=True,
     soft_time_limit=settings.QUIZBANK_GRADER_DEADLINE + 20,
     time_limit=settings.QUIZBANK_GRADER_DEADLINE + 40,
+    # the database restarting or failing over: try again after 1, 2, 4, then every 8 s (about
+    # 2 minutes in all) instead of leaving the answer to the sweep's stuck timeout (3 minutes
+    # and more); a short cap, so an answer waits at most 8 s once the database is back
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=1,
+    retry_backoff_max=8,
+    retry_jitter=False,
+    max_retries=15,
 )
 def grade_attempt_task(attempt_id: int) -> None:
     services.grade_attempt(attempt_id)
