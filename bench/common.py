@@ -4,6 +4,7 @@ free loopback ports."""
 from __future__ import annotations
 
 import os
+import platform
 import socket
 import sys
 from pathlib import Path
@@ -42,3 +43,11 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def machine() -> dict:
+    """What the figures were measured on, with the load average at the start (the machine is shared)."""
+    return {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }

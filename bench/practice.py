@@ -16,7 +16,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import re
 import secrets
 import signal
@@ -26,19 +25,22 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
-from common import ROOT, django_in, free_port, percentile
+from common import ROOT, django_in, free_port, machine, percentile
 
 BENCH = Path(__file__).resolve().parent
 
-SETTINGS = """
+SETTINGS = f"""
 from quizbank.settings import *  # noqa: F401,F403
 ROOT_URLCONF = "bench_urls"
 MIDDLEWARE = ["bench_urls.ServerTiming", *MIDDLEWARE]  # noqa: F405
+TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], {str(BENCH / "templates")!r}]  # noqa: F405
 """
 URLS = """
 import time
 from django.http import HttpResponse
+from django.shortcuts import render
 from django.urls import include, path
 
 
@@ -57,7 +59,18 @@ def minimal(request):
     return HttpResponse("ok")
 
 
-urlpatterns = [path("bench/minimal/", minimal), path("", include("quizbank.urls"))]
+def plain(request):
+    # the ceiling of bench/load.py: a real template (7.6 KB of HTML) over one real query
+    from quizbank.bank.models import QuestionSet
+
+    return render(request, "bench/plain.html", {"sets": list(QuestionSet.objects.order_by("order", "slug"))})
+
+
+urlpatterns = [
+    path("bench/minimal/", minimal),
+    path("bench/plain/", plain),
+    path("", include("quizbank.urls")),
+]
 """
 
 
@@ -84,7 +97,7 @@ def setup_data(work: Path) -> dict:
         session[SESSION_KEY], session[BACKEND_SESSION_KEY] = str(user.pk), "django.contrib.auth.backends.ModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
-        return {"session": session.session_key, "deck": deck.pk}
+        return {"name": name, "session": session.session_key, "deck": deck.pk}
 
     users["solo"] = [make_user("solo", 10_000, reviews_per_day=100_000)]
     users["many"] = [make_user(f"user{i:03d}", 1_000) for i in range(100)]
@@ -94,7 +107,7 @@ def setup_data(work: Path) -> dict:
 class Client:
     def __init__(self, port: int, user: dict):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.csrf = secrets.token_hex(16)
+        self.csrf = user.get("csrf") or secrets.token_hex(16)
         self.user = user
         self.headers = {
             "Cookie": f"sessionid={user['session']}; csrftoken={self.csrf}",
@@ -107,63 +120,74 @@ class Client:
         headers = dict(self.headers)
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        started = time.perf_counter()
         self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
+        self.response = response = self.conn.getresponse()
         text = response.read().decode()
+        self.client_ms = (time.perf_counter() - started) * 1000
         timing = response.getheader("Server-Timing", "app;dur=nan")
         return response.status, text, float(timing.split("dur=")[1])
 
 
 CARD_RE = re.compile(r'data-question="([^"]+)"')
 TOKEN_RE = re.compile(r"token=([0-9a-z]+)")
+ATTEMPT_RE = re.compile(r'name="attempt" value="([0-9]+)"')
 
 
-def run_clients(port: int, users: list[dict], seconds: float, clients: int, kind: str) -> dict:
-    """kind 'practice': GET next card then POST a rating, in a loop; kind 'minimal': GET a minimal view."""
-    samples = {"next": [], "rate": [], "minimal": []}
-    errors = []
-    stop = time.perf_counter() + seconds
-    count = [0]
-    lock = threading.Lock()
+class Samples:
+    """Per action: server time (the Server-Timing header) and client-side time; requests; errors."""
+
+    def __init__(self):
+        self.server: dict[str, list[float]] = {}
+        self.client: dict[str, list[float]] = {}
+        self.requests = 0
+        self.errors: list[str] = []
+
+    def add(self, action: str, client: Client, server_ms: float, status: int, expected: int = 200) -> None:
+        self.server.setdefault(action, []).append(server_ms)
+        self.client.setdefault(action, []).append(client.client_ms)
+        self.requests += 1
+        if status != expected:
+            self.errors.append(f"{action} {status}")
+
+    def merge(self, other: Samples) -> None:
+        for mine, theirs in ((self.server, other.server), (self.client, other.client)):
+            for action, values in theirs.items():
+                mine.setdefault(action, []).extend(values)
+        self.requests += other.requests
+        self.errors.extend(other.errors)
+
+    def summary(self, elapsed: float) -> dict:
+        result = {"requests": self.requests, "rps": round(self.requests / elapsed, 1)}
+        result["load_average_after"] = round(os.getloadavg()[0], 2)
+        result["errors"] = len(self.errors)
+        if self.errors:
+            result["first_errors"] = self.errors[:5]
+        for action, values in self.server.items():
+            client = self.client[action]
+            result[action] = {
+                "n": len(values),
+                "server_p50_ms": round(percentile(values, 50), 2),
+                "server_p99_ms": round(percentile(values, 99), 2),
+                "client_p50_ms": round(percentile(client, 50), 2),
+                "client_p99_ms": round(percentile(client, 99), 2),
+            }
+        return result
+
+
+def run_threads(clients: int, seconds: float, loop) -> dict:
+    """Run `loop(index, samples, stop_at)` in `clients` threads; the merged samples' summary."""
+    total, lock = Samples(), threading.Lock()
+    stop_at = time.perf_counter() + seconds
 
     def worker(index: int):
-        local = {"next": [], "rate": [], "minimal": []}
-        n = 0
-        mine = users[index::clients] or users  # each client studies as its own users, in turn
-        turn = 0
-        client = Client(port, mine[0])
-        deck = client.user["deck"]
-        while time.perf_counter() < stop:
-            if kind == "minimal":
-                status, _, dur = client.request("GET", "/bench/minimal/")
-                local["minimal"].append(dur)
-                n += 1
-                continue
-            status, html, dur = client.request("GET", f"/practice/decks/{deck}/")
-            local["next"].append(dur)
-            n += 1
-            question, token = CARD_RE.search(html), TOKEN_RE.search(html)
-            if status == 200 and not question:  # this user is done for today: the next one studies
-                turn += 1
-                if turn >= len(mine):
-                    errors.append("every user ran out of cards")
-                    break
-                client = Client(port, mine[turn])
-                deck = client.user["deck"]
-                continue
-            if status != 200 or not token:
-                errors.append(f"next {status}")
-                break
-            body = f"question={question.group(1)}&token={token.group(1)}&rating=3&duration_ms=5000"
-            status, html, dur = client.request("POST", f"/practice/decks/{deck}/rate/", body)
-            local["rate"].append(dur)
-            n += 1
-            if status != 200:
-                errors.append(f"rate {status}")
+        local = Samples()
+        try:
+            loop(index, local, stop_at)
+        except (OSError, AttributeError, IndexError) as exc:  # a timeout, a page without what it should have
+            local.errors.append(f"client {index}: {type(exc).__name__}: {exc}")
         with lock:
-            for key, values in local.items():
-                samples[key].extend(values)
-            count[0] += n
+            total.merge(local)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     started = time.perf_counter()
@@ -171,26 +195,74 @@ def run_clients(port: int, users: list[dict], seconds: float, clients: int, kind
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - started
-    result = {"requests": count[0], "rps": round(count[0] / elapsed, 1), "errors": errors[:5]}
-    for key, values in samples.items():
-        if values:
-            result[f"{key}_p50_ms"] = round(percentile(values, 50), 2)
-            result[f"{key}_p99_ms"] = round(percentile(values, 99), 2)
-    return result
+    return total.summary(time.perf_counter() - started)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--clients", type=int, default=4)
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="quizbank-practice-bench-"))
+def next_and_rate(client: Client, samples: Samples, typed: str = "") -> bool | None:
+    """GET the next card, POST "Good" on it (after a typed answer to it, if `typed`). False if the
+    user has no card left; None on an error."""
+    deck = client.user["deck"]
+    status, html, dur = client.request("GET", f"/practice/decks/{deck}/")
+    samples.add("next", client, dur, status)
+    question, token = CARD_RE.search(html), TOKEN_RE.search(html)
+    if status == 200 and not question:
+        return False
+    if status != 200 or not token:
+        return None
+    fields = f"question={question.group(1)}&token={token.group(1)}&duration_ms=5000"
+    if typed:
+        status, html, dur = client.request("POST", f"/practice/decks/{deck}/answer/", f"{fields}&text={quote(typed)}")
+        samples.add("answer", client, dur, status)
+        attempt = ATTEMPT_RE.search(html)
+        if status != 200 or not attempt:
+            return None
+        fields += f"&attempt={attempt.group(1)}"
+    status, html, dur = client.request("POST", f"/practice/decks/{deck}/rate/", f"{fields}&rating=3")
+    samples.add("rate", client, dur, status)
+    return status == 200
+
+
+def run_clients(port: int, users: list[dict], seconds: float, clients: int, kind: str) -> dict:
+    """kind 'practice': GET next card then POST a rating, in a loop; kind 'minimal' or 'plain': GET
+    the minimal view or the plain page (bench/load.py's ceiling)."""
+
+    def loop(index: int, samples: Samples, stop_at: float) -> None:
+        mine = users[index::clients] or users  # each client studies as its own users, in turn
+        turn = 0
+        client = Client(port, mine[0])
+        while time.perf_counter() < stop_at:
+            if kind != "practice":
+                status, _, dur = client.request("GET", f"/bench/{kind}/")
+                samples.add(kind, client, dur, status)
+                continue
+            done = next_and_rate(client, samples)
+            if done is None:
+                break
+            if done is False:  # this user is done for today: the next one studies
+                turn += 1
+                if turn >= len(mine):
+                    samples.errors.append("every user ran out of cards")
+                    break
+                client = Client(port, mine[turn])
+
+    return run_threads(clients, seconds, loop)
+
+
+def write_bench_app(work: Path) -> None:
+    """The benchmark's settings and URLconf (Server-Timing, the minimal view, the plain page) in `work`."""
     (work / "bench_settings.py").write_text(SETTINGS)
     (work / "bench_urls.py").write_text(URLS)
-    users = setup_data(work)
+
+
+def start_server(work: Path, env: dict | None = None) -> tuple[subprocess.Popen, int]:
+    """gunicorn as scripts/serve runs it, on a free loopback port, with the benchmark's URLconf."""
     port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench_settings", "PYTHONPATH": f"{work}:{ROOT}"}
+    env = {
+        **os.environ,
+        **(env or {}),
+        "DJANGO_SETTINGS_MODULE": "bench_settings",
+        "PYTHONPATH": f"{work}:{ROOT}",
+    }
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -201,20 +273,56 @@ def main() -> None:
         ],
         env=env,
         cwd=str(ROOT),
+        stdout=(work / "gunicorn.log").open("w"),  # the access log
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    started = time.perf_counter()
+    for _ in range(600):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError("gunicorn exited") from None
+            time.sleep(0.1)
+    # a worker accepts connections once warmed up (gunicorn.conf.py's post_worker_init): the first
+    # answer says one is; the other started at the same time, so give it as long again
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    connection.request("GET", "/bench/minimal/", headers={"Host": "127.0.0.1"})
+    connection.getresponse().read()
+    connection.close()
+    time.sleep(time.perf_counter() - started)
+    return server, port
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM to the process group (gunicorn and its workers, celery and its pool), then SIGKILL."""
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="quizbank-practice-bench-"))
+    write_bench_app(work)
+    users = setup_data(work)
+    server, port = start_server(work)
+    try:
         run_clients(port, users["many"], 2, args.clients, "minimal")  # warm-up
         # One user studies in one tab (one client); 100 users study at once (N clients). Each is
         # compared with the minimal view under the same number of clients.
         report = {
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+            **machine(),
             "server": "gunicorn (gunicorn.conf.py): gthread, {} workers x {} threads, --preload, SQLite (WAL)".format(
                 os.environ.get("WEB_CONCURRENCY", "2"), os.environ.get("WEB_THREADS", "4")
             ),
@@ -235,8 +343,7 @@ def main() -> None:
             report[key]["throughput_vs_minimal"] = round(report[key]["rps"] / report[ceiling]["rps"], 2)
         print(json.dumps(report, indent=2, ensure_ascii=False))
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
+        stop(server)
 
 
 if __name__ == "__main__":

@@ -83,7 +83,6 @@ def next_card(*, user, deck: Deck, now: datetime, prefs: PracticeSettings | None
     learning cards due within 20 minutes. A fixed number of queries, whatever the deck size."""
     prefs = prefs or settings_for(user)
     done = today_counts(user, prefs, now)
-    questions = deck.questions()
     cards = Card.objects.for_user(user).available(now).filter(deck.card_filter())
     reviews_left = max(0, prefs.reviews_per_day - done["review"])
     new_left = max(0, prefs.new_per_day - done["new"])
@@ -93,7 +92,8 @@ def next_card(*, user, deck: Deck, now: datetime, prefs: PracticeSettings | None
         due = due.filter(phase__in=LEARNING_PHASES)
     card = due.select_related("question__question_set").order_by("due", "id").first()
     question = card.question if card else None
-    unseen = questions.exclude(id__in=Card.objects.filter(user=user).values("question_id"))
+    # built only when new cards may be shown: a queryset costs its filters' Python even unused
+    unseen = deck.questions().exclude(id__in=Card.objects.filter(user=user).values("question_id")) if new_left else None
     if card is None and new_left:
         question = unseen.select_related("question_set").order_by("question_set__order", "position").first()
     if question is None:

@@ -175,6 +175,7 @@ def rate(request: HttpRequest, deck_id: int):
     attempt = Attempt.objects.filter(pk=data["attempt"]).first() if data["attempt"] else None
     if data["attempt"] and attempt is None:
         return HttpResponse(WRONG_ATTEMPT, status=400)
+    prefs = services.settings_for(request.user)
     try:
         result = services.rate_card(
             user=request.user,
@@ -184,6 +185,7 @@ def rate(request: HttpRequest, deck_id: int):
             now=timezone.now(),
             duration_ms=data["duration_ms"],
             attempt=attempt,
+            prefs=prefs,
         )
     except services.StaleCard:
         return _stale(request, deck, STALE_MESSAGE)
@@ -196,8 +198,9 @@ def rate(request: HttpRequest, deck_id: int):
         if leech:
             messages.warning(request, leech)
         return redirect("practice:study", deck_id=deck.pk)
-    shown = services.next_card(user=request.user, deck=deck, now=timezone.now())
-    return _card_view(request, deck, {"shown": shown, "message": leech})
+    shown = services.next_card(user=request.user, deck=deck, now=timezone.now(), prefs=prefs)
+    # the rating just logged is the one Undo takes back: no need to look it up again
+    return _card_view(request, deck, {"shown": shown, "message": leech, "last_log": result.log})
 
 
 def _stale(request, deck: Deck, message: str) -> HttpResponse:
