@@ -57,6 +57,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20, help="passes over the query set")
     args = parser.parse_args()
 
+    load_average = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="quizbank-bench-"))
     django_in(work)
     from quizbank.bank import search
@@ -75,6 +76,7 @@ def main() -> None:
     load_s = timed(lambda: load_questions([content], update_index=False))
     reload_s = timed(lambda: load_questions([content], update_index=False))
     index_s = timed(search.rebuild_index)
+    index_mb = sum(f.stat().st_size for f in search.default_index().path.iterdir()) / 2**20
     assert Question.objects.count() == args.questions
 
     index = search.default_index()
@@ -116,6 +118,7 @@ def main() -> None:
             fts_ms.append((time.perf_counter() - started) * 1000)
 
     report = {
+        "load_average_at_start": load_average,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}",
         "questions": args.questions,
@@ -124,6 +127,7 @@ def main() -> None:
         "load_s": round(load_s, 2),
         "reload_unchanged_s": round(reload_s, 3),
         "index_build_s": round(index_s, 2),
+        "index_size_mb": round(index_mb, 1),
         "fts5_build_s": round(fts_build_s, 2),
         "queries": len(whoosh_ms),
         "whoosh_p50_ms": round(percentile(whoosh_ms, 50), 2),

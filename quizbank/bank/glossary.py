@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -33,6 +34,7 @@ _ALNUM = re.compile(r"[0-9a-z]")
 MAX_TERM = 40
 
 
+@lru_cache(maxsize=65536)
 def fold(ch: str) -> str:
     """One character, normalised for matching (full-width to half-width, case-folded); one
     character in, one out, so positions in the folded text are positions in the original."""
@@ -41,7 +43,7 @@ def fold(ch: str) -> str:
 
 
 def fold_text(text: str) -> str:
-    return "".join(fold(c) for c in text)
+    return "".join(map(fold, text))
 
 
 def compact(term: str) -> str:

@@ -175,7 +175,11 @@ def load_questions(
         raise ContentErrors(errors)
 
     summary = LoadSummary(files_skipped=len(skipped), checked_only=check)
-    summary.warnings = [str(w) for _, data in parsed for w in generic_alias_warnings(data)]
+    # measured once per set: for the warnings and for the rows (the grader reads them)
+    shares = [alias_shares(data.questions) for _, data in parsed]
+    summary.warnings = [
+        str(w) for (_, data), s in zip(parsed, shares, strict=True) for w in generic_alias_warnings(data, s)
+    ]
     summary.open_follow_ups = [w for _, data in parsed for w in open_follow_ups(data)]
     if check:
         errors = rendering_errors(parsed)
@@ -186,7 +190,7 @@ def load_questions(
         _count_parsed(summary, [data for _, data in parsed])
         return summary
     with transaction.atomic():
-        changed_ids, retired_ids = _write(parsed, skipped, directories, summary, prefer)
+        changed_ids, retired_ids = _write(parsed, skipped, directories, summary, prefer, shares)
         index_sync.record(changed_ids + retired_ids)  # every node's index catches up
     _count_db(summary, [data.slug for _, data in parsed] + [s.slug for s in skipped.values()])
     if update_index and (changed_ids or retired_ids or not search.default_index().path.exists()):
@@ -300,7 +304,7 @@ def link_errors(parsed, other_ids: set[str]) -> list[ContentError]:
 
 
 def _write(
-    parsed, skipped, directories: list[Path], summary: LoadSummary, prefer: str = ""
+    parsed, skipped, directories: list[Path], summary: LoadSummary, prefer: str, shares: list[dict]
 ) -> tuple[list[str], list[str]]:
     now = timezone.now()
     sets_by_slug = {s.slug: s for s in QuestionSet.objects.filter(slug__in=[d.slug for _, d in parsed])}
@@ -374,7 +378,7 @@ def _write(
     )
     _set_tags([r.id for r in new_rows + changed_rows], tag_links)
 
-    _store_alias_shares(parsed)
+    store_alias_shares({q_id: s for per_set in shares for q_id, s in per_set.items()})
     retired_ids = _retire(incoming, parsed, skipped, directories, now, prefer)
     summary.retired = len(retired_ids)
     return changed_ids, retired_ids
@@ -463,14 +467,6 @@ def apply_html(row: Question, html: dict) -> None:
     row.options = [{**option, "html": h} for option, h in zip(row.options, options_html, strict=True)]
     for name, value in html.items():
         setattr(row, name, value)
-
-
-def _store_alias_shares(parsed) -> None:
-    """Every question of a changed set: how generic its aliases are (they depend on the others)."""
-    shares = {}
-    for _, data in parsed:
-        shares.update(alias_shares(data.questions))
-    store_alias_shares(shares)
 
 
 def store_alias_shares(shares: dict[str, dict[str, float]]) -> None:

@@ -9,6 +9,7 @@ rebuilt from the database instead of failing the page.
 from __future__ import annotations
 
 import difflib
+import heapq
 import logging
 import os
 import re
@@ -22,8 +23,10 @@ from django.conf import settings
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import Token, Tokenizer
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.index import LockError
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25F
 
 from quizbank.bank import index_sync, vocabulary
@@ -151,6 +154,7 @@ class SearchIndex:
         self._searcher = None
         self._opened = None  # the directory's inode when opened: a rebuild elsewhere replaces it
         self._vocabulary: tuple[object, list[str]] | None = None
+        self._norm_cache: tuple[object, dict] = (None, {})
         self._lock = threading.Lock()
         self.checked_at = float("-inf")  # when this process last caught up (bank/index_sync.py)
         self.sync_lock = threading.Lock()
@@ -243,23 +247,64 @@ class SearchIndex:
         words, extra = query_terms(text)
         if not words:
             return [], 0, []
-        query = wq.Or(
-            [wq.Term(field, w) for field in FIELD_BOOSTS for w in words]
-            + [wq.Term(field, w, boost=EXPANSION_BOOST) for field in FIELD_BOOSTS for w in extra]
+        weighted = (
+            [(field, w, 1.0) for field in FIELD_BOOSTS for w in words]
+            + [(field, w, EXPANSION_BOOST) for field in FIELD_BOOSTS for w in extra]
             # a count only in titles: "3" is in most bodies
-            + [wq.Term("title", n, boost=EXPANSION_BOOST) for n in counted_numbers(text) if n not in words]
+            + [("title", n, EXPANSION_BOOST) for n in counted_numbers(text) if n not in words]
         )
-        # a binary tree of unions can skip blocks that cannot reach the top `limit` (block-max)
-        query.matcher_type = wq.Or.DEFAULT_MATCHER
         filters = [wq.Term("set", topic)] if topic else []
         if difficulty:
             filters.append(wq.Term("difficulty", difficulty))
-        filter_query = wq.And(filters) if filters else None
         searcher = self.searcher()
-        results = searcher.search(query, limit=max(offset + limit, RERANK_DEPTH), filter=filter_query)
+        scores = self._scores(searcher, weighted)
+        if filters:
+            allowed = set(searcher.docs_for_query(wq.And(filters)))
+            scores = {doc: score for doc, score in scores.items() if doc in allowed}
+        # best first; equal scores in index order, as whoosh's collector sorts them
+        best = heapq.nlargest(max(offset + limit, RERANK_DEPTH), scores.items(), key=lambda d: (d[1], -d[0]))
+        results = [_Found(searcher.stored_fields(doc), score) for doc, score in best]
         hits = _rerank(text, results[:RERANK_DEPTH]) + [Hit(r["id"], r.score) for r in results[RERANK_DEPTH:]]
-        total = len(results) if results.has_exact_length() else results.estimated_length()
+        total = len(scores)
         return hits[offset : offset + limit], total, words + extra
+
+    def _scores(self, searcher, weighted: list[tuple[str, str, float]]) -> dict[int, float]:
+        """BM25F score of every document matching any (field, term, boost), as whoosh computes
+        it, but a term at a time over whole posting blocks: whoosh's union of matchers costs
+        tens of Python calls per posting and could skip little (docs/performance.md, Scale)."""
+        weighting = searcher.weighting
+        scores: dict[int, float] = {}
+        for leaf, offset in searcher.leaf_searchers():
+            reader = leaf.reader()
+            deleted = set(reader.deleted_docs()) if reader.has_deletions() else set()
+            for field, text, boost in weighted:
+                if (field, text) not in reader:
+                    continue
+                k1, b = weighting.K1, weighting._field_B.get(field, weighting.B)
+                norms = self._norms(leaf, field, k1, b, searcher.avg_field_length(field) or 1)
+                factor = searcher.idf(field, text) * boost
+                for ids, weights in _posting_blocks(reader.postings(field, text)):
+                    for doc, tf in zip(ids, weights, strict=True):
+                        if deleted and doc in deleted:
+                            continue
+                        doc_id = doc + offset
+                        scores[doc_id] = scores.get(doc_id, 0.0) + factor * (tf * (k1 + 1) / (tf + norms[doc]))
+        return scores
+
+    def _norms(self, leaf, field: str, k1: float, b: float, average: float) -> list[float]:
+        """BM25's length normalisation of every document of a segment for a field, once per
+        searcher (whoosh reads each document's stored length per posting)."""
+        key = (id(leaf.reader()), field)
+        if self._norm_cache[0] is not self._searcher:
+            self._norm_cache = (self._searcher, {})
+        cache = self._norm_cache[1]
+        if key not in cache:
+            reader = leaf.reader()
+            cache[key] = [
+                k1 * ((1 - b) + b * (reader.doc_field_length(doc, field, 1) or 1) / average)
+                for doc in range(reader.doc_count_all())
+            ]
+        return cache[key]
 
     def suggestion(self, text: str) -> str:
         """The query with each English word the index does not know replaced by the closest one
@@ -286,6 +331,34 @@ class SearchIndex:
             }
             self._vocabulary = (searcher, sorted(found))
         return self._vocabulary[1]
+
+
+class _Found(dict):
+    """A hit's stored fields and its score (what _rerank reads of a whoosh hit)."""
+
+    def __init__(self, fields: dict, score: float):
+        super().__init__(fields)
+        self.score = score
+
+
+def _posting_blocks(matcher):
+    """(doc numbers, weights) of a posting list: whole blocks from whoosh's own codec, one by one
+    from any other matcher."""
+    if isinstance(matcher, FilterMatcher):  # deletions: the caller skips them
+        matcher = matcher.child
+    if isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            yield matcher._ids, matcher._weights
+            matcher._next_block()
+        return
+    ids, weights = [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    yield ids, weights
 
 
 def _rerank(text: str, results) -> list[Hit]:

@@ -28,6 +28,8 @@ def corpus(content_dir: str) -> tuple[list[str], list[str], list[str], list[str]
                 for line in block.splitlines():
                     if line.strip() and not line.lstrip().startswith(("|", "```", "$$", "#")) and "$" not in line:
                         sentences.extend(s.strip(" -*") for s in _SENTENCE_RE.split(line) if len(s.strip()) > 8)
+    # one of each key point (as the parser compares them): a question may not repeat one
+    points = list({re.sub(r"\s+", "", p.casefold()): p for p in points}.values())
     return titles or FALLBACK, sentences or FALLBACK, points or FALLBACK, sorted(set(tags)) or FALLBACK
 
 
@@ -43,7 +45,7 @@ def synthetic_set(slug: str, count: int, *, seed: int = 0, order: int = 100, con
     for i in range(count):
         difficulty = ("easy", "medium", "hard")[i % 3]
         tag_list = ", ".join(f'"{t}"' for t in rng.sample(tags, 2))
-        key_points = "\n".join(f"- {rng.choice(points)}".replace("{", "(").replace("}", ")") for _ in range(4))
+        key_points = "\n".join(f"- {p}".replace("{", "(").replace("}", ")") for p in rng.sample(points, 4))
         answer = "".join(rng.choice(sentences) for _ in range(rng.randint(3, 6)))
         bullets = "\n".join(f"- {rng.choice(sentences)}" for _ in range(rng.randint(2, 5)))
         title = rng.choice(titles).replace("{", "(").replace("}", ")")
