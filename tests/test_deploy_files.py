@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_grading_e2e import Redis, free_port, wait_for
+from tests.fault_stack import Redis, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

@@ -176,7 +176,7 @@ else:
 @pytest.mark.django_db(transaction=True)
 def test_a_publish_reaches_another_node_process_within_the_sync_interval(bundled_db, tmp_path):
     """Node B is its own process with its own index folder and the same database."""
-    from tests.test_grading_e2e import worker_database
+    from tests.fault_stack import worker_database
 
     sync_seconds = 2
     env = {
@@ -219,3 +219,18 @@ def test_while_another_process_rebuilds_a_node_searches_the_index_it_has(nodes, 
         assert b.search("LoRA")[0]  # the old index still answers
     assert index_sync.catch_up(b) == "rebuilt"
     assert index_sync.catch_up(b) == "current"
+
+
+@pytest.mark.django_db
+def test_an_edit_that_removes_a_word_removes_the_hit(nodes):
+    """The updated document replaces the old one: the old version's words find nothing."""
+    _, b = nodes
+    question = Question.objects.active().first()
+    title = question.title
+    question = publish_title(question, f"{title} {WORD}")
+    index_sync.catch_up(b, force=True)
+    assert found(b) == [question.id]
+    publish_title(question, title)
+    index_sync.catch_up(b, force=True)
+    assert found(b) == []
+    assert b.searcher().doc_count() == Question.objects.active().count()

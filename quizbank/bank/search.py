@@ -276,7 +276,7 @@ class SearchIndex:
         scores: dict[int, float] = {}
         for leaf, offset in searcher.leaf_searchers():
             reader = leaf.reader()
-            deleted = set(reader.deleted_docs()) if reader.has_deletions() else set()
+            deleted = _deleted(reader) if reader.has_deletions() else frozenset()
             for field, text, boost in weighted:
                 if (field, text) not in reader:
                     continue
@@ -339,6 +339,14 @@ class _Found(dict):
     def __init__(self, fields: dict, score: float):
         super().__init__(fields)
         self.score = score
+
+
+def _deleted(reader) -> frozenset[int]:
+    """The segment's deleted documents (an update deletes the old version and adds a new one)."""
+    found = getattr(reader, "deleted_docs_set", None)  # whoosh's segment reader caches it
+    if found is not None:
+        return found
+    return frozenset(doc for doc in range(reader.doc_count_all()) if reader.is_deleted(doc))
 
 
 def _posting_blocks(matcher):
