@@ -59,10 +59,13 @@ def run(pairs: int, data: dict, profile: bool) -> dict:
     client.force_login(data["user"])
     statements: Counter = Counter()
     sql_time: Counter = Counter()
+    first_pair: list[str] = []
     current = {"action": ""}
 
     def count(execute, sql, params, many, context):
         statements[current["action"]] += 1
+        if len(first_pair) < 40:
+            first_pair.append(f"{current['action']}: {sql[:150]}")
         statements[(current["action"], sql.split(" ", 1)[0].upper())] += 1
         started = time.perf_counter()
         try:
@@ -108,6 +111,7 @@ def run(pairs: int, data: dict, profile: bool) -> dict:
         for _ in range(3):
             request("warm-up", client.get, url)
         statements.clear()
+        first_pair.clear()
         times["warm-up"] = 0.0
         if profiler:
             profiler.enable()
@@ -125,11 +129,12 @@ def run(pairs: int, data: dict, profile: bool) -> dict:
             for k, v in sorted(statements.items(), key=str)
         },
     }
+    result["first_pair"] = first_pair
     result["slowest_statements_ms_per_request"] = [
         [action, round(seconds * 1000 / pairs, 2), sql[:300]] for (action, sql), seconds in sql_time.most_common(6)
     ]
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(45)
     return result
 
 
