@@ -51,3 +51,15 @@ def machine() -> dict:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def analyze_tables() -> None:
+    """Planner statistics after a bulk load, as autovacuum gathers them within a minute on a live
+    server: without them PostgreSQL guesses 6 questions in a set of 10,000 and picks the card by
+    walking every question of the deck (40 ms instead of 0.4 ms)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for table in ("bank_question", "bank_questionset", "practice_card", "practice_reviewlog"):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")

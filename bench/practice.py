@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from common import ROOT, django_in, free_port, machine, percentile
+from common import ROOT, analyze_tables, django_in, free_port, machine, percentile
 
 BENCH = Path(__file__).resolve().parent
 
@@ -101,6 +101,7 @@ def setup_data(work: Path) -> dict:
 
     users["solo"] = [make_user("solo", 10_000, reviews_per_day=100_000)]
     users["many"] = [make_user(f"user{i:03d}", 1_000) for i in range(100)]
+    analyze_tables()
     return users
 
 

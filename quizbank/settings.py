@@ -100,6 +100,9 @@ DATABASES = {
         },
         # a file, not memory, so that a real Celery worker in the end-to-end tests sees it too
         "TEST": {"NAME": env_str("QUIZBANK_TEST_DB_PATH", str(VAR_DIR / "test.sqlite3"))},
+        # one connection per thread, kept between requests: opening one costs Django's function
+        # registrations and the PRAGMAs above, about as much as the SQL of a card (docs/performance.md)
+        "CONN_MAX_AGE": env_int("DJANGO_CONN_MAX_AGE", 60),
     }
 }
 if env_str("DATABASE_URL"):
@@ -115,6 +118,7 @@ if env_str("DATABASE_URL"):
     else:
         _database["TEST"] = DATABASES["default"]["TEST"]
         _database["OPTIONS"] = DATABASES["default"]["OPTIONS"]
+        _database["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     DATABASES = {"default": _database}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -99,3 +99,15 @@ def test_database_url_reads_postgres_and_sqlite():
 def test_a_bad_database_url_stops_the_start_with_its_reason(tmp_path):
     result = manage("check", tmp_path=tmp_path, DATABASE_URL="mysql://root@localhost/qb")
     assert result.returncode != 0 and "DATABASE_URL must start with postgres:// or sqlite://" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "age"),
+    [({}, "60"), ({"DJANGO_CONN_MAX_AGE": "0"}, "0"), ({"DATABASE_URL": "sqlite:///{tmp}/other.sqlite3"}, "60")],
+)
+def test_sqlite_connections_persist_between_requests_unless_turned_off(tmp_path, env, age):
+    env = {k: v.format(tmp=tmp_path) for k, v in env.items()}
+    code = "from django.conf import settings; print(settings.DATABASES['default']['CONN_MAX_AGE'])"
+    result = manage("shell", "--no-imports", "-c", code, tmp_path=tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == age
