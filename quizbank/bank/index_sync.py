@@ -137,11 +137,12 @@ def write_mark(index_path: Path, mark: Mark) -> None:
     tmp.replace(index_path / MARK_FILE)
 
 
-def catch_up(index, *, force: bool = False) -> str:
+def catch_up(index, *, force: bool = False, rebuild: bool = True) -> str:
     """Bring `index` (a search.SearchIndex) up to the database's change log. Returns what it did:
     "skipped" (checked recently), "current", "updated", "rebuilt" or "busy" (another thread or
     process of this node is at it; this search uses the index as it is, the next check retries).
-    `force` waits for the others instead."""
+    `force` waits for the others instead. Without `rebuild` (a health probe must answer fast),
+    an index that needs rebuilding is left for the next search: "stale"."""
     interval = settings.QUIZBANK_INDEX_SYNC_SECONDS
     if not force and time.monotonic() - index.checked_at < interval:
         return "skipped"
@@ -149,23 +150,28 @@ def catch_up(index, *, force: bool = False) -> str:
         return "busy"
     try:
         index.checked_at = time.monotonic()
-        return _catch_up(index, force)
+        return _catch_up(index, force, rebuild)
     finally:
         index.sync_lock.release()
 
 
-def _catch_up(index, force: bool) -> str:
+def _catch_up(index, force: bool, rebuild: bool = True) -> str:
     upto = current()
     mark = read_mark(index.path)
-    if mark is None or mark.epoch != upto.epoch or mark.generation > upto.generation:
-        return _rebuild(index, upto, force, "no record" if mark is None else "the database was replaced")
-    if mark.generation == upto.generation:
+    ids: list[str] = []
+    if mark is None:
+        why = "no record"
+    elif mark.epoch != upto.epoch or mark.generation > upto.generation:
+        why = "the database was replaced"
+    elif mark.generation == upto.generation:
         return "current"
-    if mark.generation < pruned_through():
-        return _rebuild(index, upto, force, "missed changes were pruned")
-    ids = changed_since(mark, upto)
-    if len(ids) > REBUILD_ABOVE:
-        return _rebuild(index, upto, force, f"{len(ids)} questions changed")
+    elif mark.generation < pruned_through():
+        why = "missed changes were pruned"
+    else:
+        ids = changed_since(mark, upto)
+        why = f"{len(ids)} questions changed" if len(ids) > REBUILD_ABOVE else ""
+    if why:
+        return _rebuild(index, upto, force, why) if rebuild else "stale"
     from quizbank.bank.models import Question
 
     rows = Question.objects.active().filter(id__in=ids).select_related("question_set").prefetch_related("tags")

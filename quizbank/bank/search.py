@@ -411,11 +411,11 @@ def rebuild_index() -> int:
     return default_index().rebuild(indexable_questions(), mark=index_sync.current())
 
 
-def catch_up(*, force: bool = False) -> str:
+def catch_up(*, force: bool = False, rebuild: bool = True) -> str:
     """Apply the changes other processes and nodes published (bank/index_sync.py); a database
     that cannot answer leaves the index as it is."""
     try:
-        return index_sync.catch_up(default_index(), force=force)
+        return index_sync.catch_up(default_index(), force=force, rebuild=rebuild)
     except Exception:  # noqa: BLE001 — an index a few seconds behind beats an error page
         logger.exception("search index not caught up")
         return "failed"

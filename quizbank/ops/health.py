@@ -1,5 +1,6 @@
 """What /healthz checks: the database answers, the Celery broker accepts a connection, and this
-node's search index opens with documents in it (and catches up). Plain functions, each returning a Check."""
+node's search index opens with documents in it (and catches up, short of a rebuild). Plain
+functions, each returning a Check."""
 
 from __future__ import annotations
 
@@ -50,12 +51,12 @@ def _broker() -> str:
 
 
 def _search_index() -> str:
-    """Also catches the index up (at most every QUIZBANK_INDEX_SYNC_SECONDS): a load balancer's
-    probe keeps an idle node current."""
+    """Also applies the changes published elsewhere (at most every QUIZBANK_INDEX_SYNC_SECONDS): a
+    load balancer's probe keeps an idle node current. Never a rebuild: a probe answers fast."""
     from quizbank.bank import index_sync
     from quizbank.bank.search import catch_up, default_index
 
-    catch_up()
+    catch_up(rebuild=False)
     index = default_index()
     documents = index.searcher().doc_count()
     if documents == 0:
