@@ -154,6 +154,9 @@ def test_healthz_reports_the_index_generation(client, bundled, settings):
     body = client.get("/healthz").json()
     generation = index_sync.current().generation
     assert body["checks"]["search_index"]["detail"].endswith(f"generation {generation} of {generation}")
+    index_sync.new_epoch()  # a restore elsewhere: the probe says so and leaves the rebuild to a search
+    check = client.get("/healthz").json()["checks"]["search_index"]
+    assert check["ok"] and "to be rebuilt by the next search" in check["detail"]
 
 
 NODE_B = """
@@ -235,3 +238,43 @@ def test_an_edit_that_removes_a_word_removes_the_hit(nodes):
     index_sync.catch_up(b, force=True)
     assert found(b) == []
     assert b.searcher().doc_count() == Question.objects.active().count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_search_rebuilds_an_outdated_index_in_the_background_and_answers_meanwhile(
+    bundled_db, tmp_path, settings, monkeypatch
+):
+    import threading
+
+    from quizbank.bank import search as search_module
+
+    settings.QUIZBANK_INDEX_SYNC_SECONDS = 0
+    node = SearchIndex(tmp_path / "node")
+    node.rebuild(indexable_questions(), mark=index_sync.current())
+    old = index_sync.read_mark(node.path)
+    new = index_sync.new_epoch()  # a restore, or rebuild_index on another node
+    started, release = threading.Event(), threading.Event()
+    questions = search_module.indexable_questions
+
+    def held():  # the rebuild waits inside its question stream until the test has looked
+        started.set()
+        release.wait(60)
+        yield from questions()
+
+    monkeypatch.setattr(search_module, "indexable_questions", held)
+    assert index_sync.catch_up(node, background=True) == "rebuilding"
+    assert started.wait(30)
+    assert node.search("LoRA")[0]  # the old index answers meanwhile
+    assert index_sync.read_mark(node.path) == old
+    assert index_sync.catch_up(node, background=True) == "rebuilding"  # still the one thread
+    release.set()
+    node.rebuild_thread.join(120)
+    assert not node.rebuild_thread.is_alive()
+    assert index_sync.read_mark(node.path) == new
+    assert node.search("LoRA")[0]
+    assert index_sync.catch_up(node, background=True) == "current"
+    # a node with no index at all cannot answer: that search waits for the build
+    monkeypatch.setattr(search_module, "indexable_questions", questions)
+    fresh = SearchIndex(tmp_path / "fresh")
+    assert index_sync.catch_up(fresh, background=True) == "rebuilt"
+    assert fresh.searcher().doc_count() == Question.objects.active().count()

@@ -14,7 +14,10 @@ published catches up at once, on commit.
 
 A node rebuilds its whole index instead when it has no record, when the epoch changed (a
 restored database, `manage.py rebuild_index`), when the clock went backwards (a restore), when
-the changes it missed were pruned, or when more than REBUILD_ABOVE questions changed.
+the changes it missed were pruned, or when more than REBUILD_ABOVE questions changed. A search
+that finds its index needing a rebuild starts it in a background thread and answers from the
+index it has (a rebuild takes seconds per thousand questions); only a node with no usable index
+makes the search wait for it.
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ import fcntl
 import logging
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -137,12 +141,13 @@ def write_mark(index_path: Path, mark: Mark) -> None:
     tmp.replace(index_path / MARK_FILE)
 
 
-def catch_up(index, *, force: bool = False, rebuild: bool = True) -> str:
+def catch_up(index, *, force: bool = False, rebuild: bool = True, background: bool = False) -> str:
     """Bring `index` (a search.SearchIndex) up to the database's change log. Returns what it did:
     "skipped" (checked recently), "current", "updated", "rebuilt" or "busy" (another thread or
     process of this node is at it; this search uses the index as it is, the next check retries).
     `force` waits for the others instead. Without `rebuild` (a health probe must answer fast),
-    an index that needs rebuilding is left for the next search: "stale"."""
+    an index that needs rebuilding is left for the next search: "stale". With `background` (a
+    search), an index that still answers is rebuilt by a thread of its own: "rebuilding"."""
     interval = settings.QUIZBANK_INDEX_SYNC_SECONDS
     if not force and time.monotonic() - index.checked_at < interval:
         return "skipped"
@@ -150,12 +155,12 @@ def catch_up(index, *, force: bool = False, rebuild: bool = True) -> str:
         return "busy"
     try:
         index.checked_at = time.monotonic()
-        return _catch_up(index, force, rebuild)
+        return _catch_up(index, force, rebuild, background)
     finally:
         index.sync_lock.release()
 
 
-def _catch_up(index, force: bool, rebuild: bool = True) -> str:
+def _catch_up(index, force: bool, rebuild: bool = True, background: bool = False) -> str:
     upto = current()
     mark = read_mark(index.path)
     ids: list[str] = []
@@ -171,7 +176,11 @@ def _catch_up(index, force: bool, rebuild: bool = True) -> str:
         ids = changed_since(mark, upto)
         why = f"{len(ids)} questions changed" if len(ids) > REBUILD_ABOVE else ""
     if why:
-        return _rebuild(index, upto, force, why) if rebuild else "stale"
+        if not rebuild:
+            return "stale"
+        if background and not force and _answers(index):
+            return _rebuild_in_background(index, why)
+        return _rebuild(index, force, why)
     from quizbank.bank.models import Question
 
     rows = Question.objects.active().filter(id__in=ids).select_related("question_set").prefetch_related("tags")
@@ -183,7 +192,33 @@ def _catch_up(index, force: bool, rebuild: bool = True) -> str:
     return "updated"
 
 
-def _rebuild(index, upto: Mark, force: bool, why: str) -> str:
+def _answers(index) -> bool:
+    """Whether the index can serve searches while a new one is built."""
+    try:
+        return index.searcher().doc_count() > 0
+    except Exception:  # noqa: BLE001 — missing, damaged or built by an older analyser
+        return False
+
+
+def _rebuild_in_background(index, why: str) -> str:
+    """One thread per index object; the lock file keeps it to one rebuild per node."""
+    if index.rebuild_thread is not None and index.rebuild_thread.is_alive():
+        return "rebuilding"
+
+    def run() -> None:
+        try:
+            _rebuild(index, False, why)
+        except Exception:  # noqa: BLE001 — the next search tries again
+            logger.exception("rebuilding the search index at %s failed", index.path)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    index.rebuild_thread = threading.Thread(target=run, name="quizbank-index-rebuild", daemon=True)
+    index.rebuild_thread.start()
+    return "rebuilding"
+
+
+def _rebuild(index, force: bool, why: str) -> str:
     """One rebuild per node at a time (a lock file beside the index); a process that finds one
     under way carries on with the index it has."""
     from quizbank.bank.search import indexable_questions

@@ -158,6 +158,7 @@ class SearchIndex:
         self._lock = threading.Lock()
         self.checked_at = float("-inf")  # when this process last caught up (bank/index_sync.py)
         self.sync_lock = threading.Lock()
+        self.rebuild_thread: threading.Thread | None = None  # a search's background rebuild
 
     # -- writing ---------------------------------------------------------------------------
     def rebuild(self, questions, mark=None) -> int:
@@ -411,28 +412,31 @@ def rebuild_index() -> int:
     return default_index().rebuild(indexable_questions(), mark=index_sync.current())
 
 
-def catch_up(*, force: bool = False, rebuild: bool = True) -> str:
+def catch_up(*, force: bool = False, rebuild: bool = True, background: bool = False) -> str:
     """Apply the changes other processes and nodes published (bank/index_sync.py); a database
     that cannot answer leaves the index as it is."""
     try:
-        return index_sync.catch_up(default_index(), force=force, rebuild=rebuild)
+        return index_sync.catch_up(default_index(), force=force, rebuild=rebuild, background=background)
     except Exception:  # noqa: BLE001 — an index a few seconds behind beats an error page
         logger.exception("search index not caught up")
         return "failed"
 
 
 def search(text: str, **kwargs) -> tuple[list[Hit], int, list[str]]:
-    """Search, rebuilding the index first if it is missing, unreadable or outdated."""
-    catch_up()
+    """Search, after applying the changes published elsewhere. An outdated index is rebuilt in
+    the background while it answers; a missing or unreadable one is rebuilt first."""
+    catch_up(background=True)
     index = default_index()
-    try:
-        return index.search(text, **kwargs)
-    except Exception:  # noqa: BLE001 — any broken index is rebuilt, never shown as a 500
-        logger.exception("search index at %s unusable; rebuilding", index.path)
-        with index._lock:
-            index._close()
-        rebuild_index()
-        return index.search(text, **kwargs)
+    for attempt in range(2):
+        try:
+            return index.search(text, **kwargs)
+        except Exception:  # noqa: BLE001 — any broken index is rebuilt, never shown as a 500
+            # the first time, reopen: a rebuild may have swapped the folder under this search
+            logger.exception("search index at %s unusable; %s", index.path, "rebuilding" if attempt else "reopening")
+            with index._lock:
+                index._close()
+    rebuild_index()
+    return index.search(text, **kwargs)
 
 
 def suggestion(text: str) -> str:

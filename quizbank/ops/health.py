@@ -62,6 +62,8 @@ def _search_index() -> str:
     if documents == 0:
         raise LookupError("the search index is empty")
     lag = index_sync.lag(index)
+    if lag["behind"] is None:  # no record, or built from a database since replaced
+        return f"{documents} documents, to be rebuilt by the next search (database generation {lag['database']})"
     return f"{documents} documents, generation {lag['generation']} of {lag['database']}"
 
 
