@@ -1,3 +1,4 @@
+import shutil
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ def django_db_setup(django_db_setup, django_db_blocker, bundled_index):
             load_tracks()
         finally:
             settings.QUIZBANK_INDEX_DIR = original
+    shutil.copytree(bundled_index, pristine(bundled_index))
     yield
     with django_db_blocker.unblock():
         end_other_sessions()
@@ -51,9 +53,28 @@ def django_db_modify_db_settings():
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
+def pristine(bundled_index: Path) -> Path:
+    return bundled_index.with_name("pristine")
+
+
+def restore_bundled_index(bundled_index: Path) -> None:
+    """Put back the index as the session built it, in a new folder (a new inode: processes that
+    had the old one open reopen it), when a test changed it (any change writes a new mark)."""
+    if index_sync.read_mark(bundled_index) == index_sync.read_mark(pristine(bundled_index)):
+        return
+    fresh = bundled_index.with_name("restoring")
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(pristine(bundled_index), fresh)
+    shutil.rmtree(bundled_index, ignore_errors=True)
+    fresh.rename(bundled_index)
+
+
 @pytest.fixture
 def bundled(settings, bundled_index):
-    """Search against the index of the bundled content."""
+    """Search against the index of the bundled content, as the session built it: a test that
+    published, retired or caught up into it leaves nothing for the next (whose database is back
+    at the session's generation)."""
+    restore_bundled_index(bundled_index)
     settings.QUIZBANK_INDEX_DIR = bundled_index
     return bundled_index
 
@@ -107,7 +128,8 @@ def bundled_db(bundled):
         load_questions([settings.QUIZBANK_CONTENT_DIR], update_index=False)
         load_tracks()
         # The flush also emptied the index clock, so the reload started a new epoch. The bundled
-        # index holds the same content: mark it current, or the first search rebuilds it (seconds).
+        # index (restored by `bundled`) holds the same content: mark it current, or the first
+        # search starts rebuilding it (seconds, racing the test).
         index_sync.write_mark(bundled, index_sync.current())
     return bundled
 

@@ -104,3 +104,23 @@ def test_an_answer_denying_every_key_point_scores_low_or_is_flagged(bank):
         if result.score >= 60 and not result.flags:
             missed.append(q.id)
     assert not missed
+
+
+def test_the_bank_weights_are_computed_once_and_shared_through_the_cache(monkeypatch):
+    """A restarted worker (each pool process, each web worker) reads them from the cache instead
+    of spending seconds of CPU; a cache that fails costs the computation, not the grade."""
+    rubrics._weights.clear()
+    first = rubrics.bank_weights()
+    computed = []
+    idf = rubrics.tx.idf_weights
+    monkeypatch.setattr(rubrics.tx, "idf_weights", lambda docs: computed.append(1) or idf(docs))
+    rubrics._weights.clear()  # a new process
+    assert rubrics.bank_weights() == first and computed == []
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    rubrics._weights.clear()
+    monkeypatch.setattr(rubrics.cache, "get", down)
+    monkeypatch.setattr(rubrics.cache, "set", down)
+    assert rubrics.bank_weights() == first and computed == [1]
