@@ -19,7 +19,8 @@ loglevel = "warning"
 
 
 def post_worker_init(worker):
-    """Read the glossary and the bank's word weights (about 3 s) before the first request: the
+    """Read the glossary and the bank's word weights (from the cache, or seconds of CPU for the
+    first process after the bank changed) before the first request: the
     offline grader judges a mock-interview answer inside the request (for the follow-up), and a
     cold process would do this there, holding the database's write lock (Celery workers do the
     same at start, grading/tasks.py)."""

@@ -278,3 +278,23 @@ def test_a_search_rebuilds_an_outdated_index_in_the_background_and_answers_meanw
     fresh = SearchIndex(tmp_path / "fresh")
     assert index_sync.catch_up(fresh, background=True) == "rebuilt"
     assert fresh.searcher().doc_count() == Question.objects.active().count()
+
+
+@pytest.mark.django_db
+def test_a_rebuild_leaves_no_folder_behind_and_clears_those_of_stopped_processes(bundled, tmp_path):
+    node = SearchIndex(tmp_path / "node")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    abandoned = tmp_path / f"node.tmp{int(gone.stdout)}-1"  # a web worker stopped mid-rebuild
+    running = tmp_path / f"node.tmp{os.getpid()}-1"  # a rebuild under way in a live process
+    for folder in (abandoned, running):
+        folder.mkdir()
+
+    def failing():
+        yield from Question.objects.active()[:3]
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        node.rebuild(failing())
+    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name]
+    assert node.rebuild(indexable_questions()) == Question.objects.active().count()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["node", running.name]

@@ -166,18 +166,23 @@ class SearchIndex:
         (an index_sync.Mark) is the change-log generation the questions reflect."""
         # a folder of its own: two processes rebuilding at once must not share one
         tmp = self.path.with_name(f"{self.path.name}.tmp{os.getpid()}-{threading.get_ident()}")
+        self._remove_abandoned_builds()
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        ix = whoosh_index.create_in(str(tmp), schema())
-        writer = ix.writer(limitmb=256)
-        count = 0
-        for question in questions:
-            writer.add_document(**document(question))
-            count += 1
-        writer.commit()
-        ix.close()
-        if mark is not None:
-            index_sync.write_mark(tmp, mark)
+        try:
+            ix = whoosh_index.create_in(str(tmp), schema())
+            writer = ix.writer(limitmb=256)
+            count = 0
+            for question in questions:
+                writer.add_document(**document(question))
+                count += 1
+            writer.commit()
+            ix.close()
+            if mark is not None:
+                index_sync.write_mark(tmp, mark)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         with self._lock:
             self._close()
             for _ in range(3):  # another process may put its rebuild in place meanwhile
@@ -190,6 +195,19 @@ class SearchIndex:
             else:
                 shutil.rmtree(tmp, ignore_errors=True)
         return count
+
+    def _remove_abandoned_builds(self) -> None:
+        """Folders of rebuilds whose process is gone (a web worker stopped mid-rebuild)."""
+        for folder in self.path.parent.glob(f"{self.path.name}.tmp*-*"):
+            pid = folder.name[len(self.path.name) + 4 :].split("-", 1)[0]
+            if not pid.isdigit():
+                continue
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                shutil.rmtree(folder, ignore_errors=True)
+            except OSError:
+                pass  # alive, another user's
 
     def update(self, changed, removed_ids, *, wait: bool = True) -> bool:
         """Index changed questions and drop removed ones. False (nothing written) when another

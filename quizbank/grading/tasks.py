@@ -44,7 +44,8 @@ def sweep_stuck_attempts() -> int:
 
 @worker_process_init.connect
 def warm_up(**kwargs) -> None:
-    """Read the glossary and the bank's word weights (about 3 s) before the first answer waits."""
+    """Read the glossary and the bank's word weights (from the cache; seconds of CPU for the
+    first process after the bank changed) before the first answer waits."""
     try:
         rubrics.bank_weights()
     except Exception:  # noqa: BLE001 — a worker starting before `migrate` grades later, not never
