@@ -56,7 +56,13 @@ def test_a_database_that_cannot_be_reached_is_a_503_that_says_so(settings):
     assert "数据库暂时连不上" in page.content.decode() and 'class="topbar"' in page.content.decode()
     submit = client.post("/database-down/", {"text": "我的回答"}, HTTP_HX_REQUEST="true")
     assert submit.status_code == 503 and submit["Content-Type"].startswith("text/plain")
-    assert "这次提交没有保存" in submit.content.decode() and "<" not in submit.content.decode()
+    assert "这次提交没有保存：写的内容还在" in submit.content.decode() and "<" not in submit.content.decode()
+    # without htmx the 503 page replaces the form: the text is on the page before it
+    page = client.post("/database-down/", {"text": "我的回答"}).content.decode()
+    assert "这次提交没有保存：用浏览器的返回键回到上一页" in page
+    # a rating (nothing typed) is not told about "what you wrote"
+    rate = client.post("/database-down/", {"rating": "3"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "这次操作没有保存" in rate and "写的内容" not in rate
 
 
 def test_a_400_page_is_the_sites(django_assert_num_queries):

@@ -239,16 +239,56 @@ def test_a_grading_task_that_meets_a_database_restarting_tries_again(question, s
     a = attempt(question)
     real, calls = services.grade_attempt, []
 
-    def restarting(attempt_id):
+    def restarting(attempt_id, **kwargs):
         calls.append(attempt_id)
         if len(calls) == 1:
             raise OperationalError("connection failed: Connection refused")
-        return real(attempt_id)
+        return real(attempt_id, **kwargs)
 
     monkeypatch.setattr(services, "grade_attempt", restarting)
     grade_attempt_task.delay(a.pk)  # eager in tests: the retry runs at once
     a.refresh_from_db()
     assert calls == [a.pk, a.pk] and a.status == "graded"
+
+
+def test_a_database_gone_after_the_llm_replied_neither_strands_the_answer_nor_asks_twice(
+    question, settings, fake, monkeypatch
+):
+    """The claim was made, the LLM replied, and storing the grade met the database restarting:
+    the task's retry goes on with the same run (no wait for the sweep's stuck timeout, no second
+    run counted) and stores the reply it already paid for."""
+    from django.db import OperationalError
+
+    from quizbank.grading.tasks import grade_attempt_task
+
+    settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL = "k", fake.base_url
+    fake.reply(completion(grade_json(88, ("covered", "covered"), ("方差变大", "softmax 饱和"))))
+    a = attempt(question)
+    store, stores = services._store, []
+
+    def restarting(*args):
+        stores.append(1)
+        if len(stores) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return store(*args)
+
+    monkeypatch.setattr(services, "_store", restarting)
+    grade_attempt_task.delay(a.pk)  # eager in tests: the retry runs at once
+    a.refresh_from_db()
+    assert (a.status, a.runs, a.score, len(stores), len(fake.requests)) == ("graded", 1, 88, 2, 1)
+    assert Grade.objects.get(attempt=a).grader == "llm"
+
+
+def test_a_run_resumes_only_its_own_claim(question, settings):
+    settings.OPENAI_API_KEY = ""
+    a = attempt(question)
+    now = timezone.now()
+    assert services.claim(a.pk, now)
+    later = now + timedelta(seconds=1)
+    assert not services.claim(a.pk, later, resume=now - timedelta(seconds=5))  # another run's claim
+    assert services.claim(a.pk, later, resume=now)  # its own: goes on, refreshed, not counted again
+    a.refresh_from_db()
+    assert (a.status, a.runs, a.status_changed_at) == ("grading", 1, later)
 
 
 def test_the_grade_reaches_the_review_log(question, settings):

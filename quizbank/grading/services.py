@@ -12,7 +12,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.core.cache import cache
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -139,9 +140,28 @@ def queue(attempt: Attempt) -> None:
 
 
 # -- one run -------------------------------------------------------------------------------
-def claim(attempt_id: int, now) -> bool:
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+STAGED_SECONDS = 24 * 3600
+
+
+class Interrupted(OperationalError):
+    """The database went away while this run held the attempt. Run again with `resume` =
+    `claimed_at` to go on with the same run: the claim is still this run's, so a retry need not
+    wait for the sweep's stuck timeout, and no run is counted twice."""
+
+    def __init__(self, attempt_id: int, claimed_at):
+        super().__init__(f"attempt {attempt_id}: the database went away while it was being graded")
+        self.attempt_id, self.claimed_at = attempt_id, claimed_at
+
+
+def claim(attempt_id: int, now, resume=None) -> bool:
     """Move an attempt to `grading` if it is pending, or grading but abandoned (its worker died),
-    counting the run; an attempt that has had MAX_RUNS runs fails instead."""
+    counting the run; an attempt that has had MAX_RUNS runs fails instead. `resume`: the claim
+    time of an interrupted run of this task, still holding the attempt (it goes on, refreshed)."""
+    if resume is not None and Attempt.objects.filter(
+        pk=attempt_id, status=AttemptStatus.GRADING, status_changed_at=resume
+    ).update(status_changed_at=now):
+        return True
     stale = now - timedelta(seconds=settings.QUIZBANK_GRADING_STUCK_SECONDS)
     claimable = Attempt.objects.filter(pk=attempt_id).filter(
         Q(status=AttemptStatus.PENDING) | Q(status=AttemptStatus.GRADING, status_changed_at__lt=stale)
@@ -155,16 +175,29 @@ def claim(attempt_id: int, now) -> bool:
     return False
 
 
-def grade_attempt(attempt_id: int, *, grader: llm.LLMGrader | None = None) -> Grade | None:
+def grade_attempt(attempt_id: int, *, grader: llm.LLMGrader | None = None, resume=None) -> Grade | None:
     """Grade one attempt, exactly once; returns the grade, or None if another run has it or the
-    grading failed (the attempt then says why)."""
-    if not claim(attempt_id, timezone.now()):
+    grading failed (the attempt then says why). Raises Interrupted when the database goes away
+    after the claim; a grade already made then waits in the cache for the retry (the LLM is not
+    asked twice)."""
+    claimed_at = timezone.now()
+    if not claim(attempt_id, claimed_at, resume=resume):
         return None
+    made: dict = {}
+    try:
+        return _grade_claimed(attempt_id, grader, made)
+    except DATABASE_ERRORS as exc:
+        if made:
+            _stage(made["key"], made["fields"])
+        raise Interrupted(attempt_id, claimed_at) from exc
+
+
+def _grade_claimed(attempt_id: int, grader: llm.LLMGrader | None, made: dict) -> Grade | None:
     attempt = Attempt.objects.select_related("question").get(pk=attempt_id)
     try:
         kind = "offline" if is_skip(attempt.text) else grader_kind()
         key = cache_key(attempt, kind)
-        fields = _from_cache(key)
+        fields = _from_cache(key) or _staged(key)
         if fields is None:
             base = rubrics.grade(rubrics.target(attempt), attempt.text, pasted=looks_pasted(attempt))
             try:
@@ -174,6 +207,8 @@ def grade_attempt(attempt_id: int, *, grader: llm.LLMGrader | None = None) -> Gr
             except llm.Unavailable as exc:  # down, hanging or talking nonsense: the offline grade, flagged
                 logger.warning("attempt %s: the LLM could not grade it (%s); graded offline", attempt_id, exc)
                 key, fields = cache_key(attempt, FALLBACK), _fallback_fields(base)
+    except DATABASE_ERRORS:
+        raise  # not the grader's failure: the run goes on once the database is back
     except llm.GraderError as exc:
         _fail(attempt, str(exc))
         return None
@@ -181,7 +216,28 @@ def grade_attempt(attempt_id: int, *, grader: llm.LLMGrader | None = None) -> Gr
         logger.exception("grading attempt %s failed", attempt_id)
         _fail(attempt, TIMED_OUT if type(exc).__name__ == "SoftTimeLimitExceeded" else INTERNAL)
         return None
+    made.update(key=key, fields=fields)
     return _store(attempt, key, fields)
+
+
+def _staged_key(key: str) -> str:
+    return f"quizbank:staged-grade:{key}"
+
+
+def _stage(key: str, fields: dict) -> None:
+    """Keep a grade the database could not take (its LLM reply was paid for) for the retry."""
+    try:
+        cache.set(_staged_key(key), fields, STAGED_SECONDS)
+    except Exception:  # noqa: BLE001 — without it the retry asks again
+        logger.warning("could not keep the grade of %s for the retry", key, exc_info=True)
+
+
+def _staged(key: str) -> dict | None:
+    try:
+        fields = cache.get(_staged_key(key))
+    except Exception:  # noqa: BLE001
+        return None
+    return fields if isinstance(fields, dict) else None
 
 
 def looks_pasted(attempt: Attempt) -> bool:

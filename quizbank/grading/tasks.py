@@ -3,6 +3,7 @@ delivered again, and the claim in grade_attempt makes the second delivery grade 
 (and never more than MAX_RUNS runs). The time limits back up the grader's own deadline."""
 
 import logging
+from datetime import datetime
 
 from celery import shared_task
 from celery.signals import worker_process_init
@@ -15,6 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(
+    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
@@ -29,8 +31,12 @@ logger = logging.getLogger(__name__)
     retry_jitter=False,
     max_retries=15,
 )
-def grade_attempt_task(attempt_id: int) -> None:
-    services.grade_attempt(attempt_id)
+def grade_attempt_task(self, attempt_id: int, resume: str | None = None) -> None:
+    try:
+        services.grade_attempt(attempt_id, resume=datetime.fromisoformat(resume) if resume else None)
+    except services.Interrupted as exc:  # after the claim: the retry goes on with this run
+        countdown = min(8, 2**self.request.retries)  # as autoretry's backoff above
+        raise self.retry(args=(attempt_id, exc.claimed_at.isoformat()), countdown=countdown, exc=exc) from exc
 
 
 @shared_task(ignore_result=True)
