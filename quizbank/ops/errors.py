@@ -41,4 +41,3 @@ def _not_saved(request: HttpRequest, partial: bool) -> str:
     if partial:
         return _("这次提交没有保存：写的内容还在，稍后再提交一次。")
     return _("这次提交没有保存：用浏览器的返回键回到上一页，写的内容还在输入框里，稍后再提交一次。")
-
