@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from quizbank import shared_cache
 from quizbank.bank.models import Question
 from quizbank.grading import rubrics
 
@@ -121,6 +122,6 @@ def test_the_bank_weights_are_computed_once_and_shared_through_the_cache(monkeyp
         raise ConnectionError("cache down")
 
     rubrics._weights.clear()
-    monkeypatch.setattr(rubrics.cache, "get", down)
-    monkeypatch.setattr(rubrics.cache, "set", down)
+    monkeypatch.setattr(shared_cache.cache, "get", down)
+    monkeypatch.setattr(shared_cache.cache, "set", down)
     assert rubrics.bank_weights() == first and computed == [1]

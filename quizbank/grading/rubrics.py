@@ -6,21 +6,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from django.core.cache import cache
 from django.db.models import Count, Max, Sum
 
+from quizbank import shared_cache
 from quizbank.bank import index_sync, vocabulary
 from quizbank.bank.models import Question
 from quizbank.grading import offline
 from quizbank.grading import text as tx
 
 OFFLINE_VERSION = "o8"  # bump when the offline grader's rules change: cached grades are keyed by it
-logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _weights: dict = {}
 
@@ -53,7 +51,7 @@ def bank_weights() -> dict[str, float]:
     )
     with _lock:
         if _weights.get("stamp") != stamp:
-            shared = _shared_weights(stamp)
+            shared = shared_cache.read(_weights_key(stamp))
             if shared is not None:  # the units kept per question version stay valid
                 _weights.update(stamp=stamp, value=shared)
         if _weights.get("stamp") != stamp:
@@ -70,7 +68,7 @@ def bank_weights() -> dict[str, float]:
             docs = {qid: doc for qid, doc in docs.items() if qid in versions}
             value = tx.idf_weights([keys for _, keys in docs.values()])
             _weights.update(stamp=stamp, value=value, docs=docs, glossary=digest)
-            _share_weights(stamp, value)
+            shared_cache.keep(_weights_key(stamp), value, WEIGHTS_CACHE_SECONDS)
         return _weights["value"]
 
 
@@ -80,22 +78,6 @@ WEIGHTS_CACHE_SECONDS = 7 * 24 * 3600
 def _weights_key(stamp) -> str:
     raw = json.dumps(stamp, sort_keys=True, default=str)
     return f"quizbank:bank-weights:{OFFLINE_VERSION}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
-
-
-def _shared_weights(stamp) -> dict[str, float] | None:
-    try:
-        value = cache.get(_weights_key(stamp))
-    except Exception:  # noqa: BLE001 — a cache down costs the computation, not the grade
-        logger.warning("could not read the bank's word weights from the cache", exc_info=True)
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _share_weights(stamp, value: dict[str, float]) -> None:
-    try:
-        cache.set(_weights_key(stamp), value, WEIGHTS_CACHE_SECONDS)
-    except Exception:  # noqa: BLE001
-        logger.warning("could not store the bank's word weights in the cache", exc_info=True)
 
 
 @dataclass(frozen=True)

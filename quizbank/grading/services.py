@@ -12,11 +12,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from quizbank import shared_cache
 from quizbank.grading import form, llm, offline, rubrics, signals, wording
 from quizbank.grading.models import Attempt, AttemptStatus, Grade, GradingCharge
 from quizbank.grading.offline import is_skip  # noqa: F401 — part of this module's interface
@@ -183,21 +183,18 @@ def grade_attempt(attempt_id: int, *, grader: llm.LLMGrader | None = None, resum
     claimed_at = timezone.now()
     if not claim(attempt_id, claimed_at, resume=resume):
         return None
-    made: dict = {}
     try:
-        return _grade_claimed(attempt_id, grader, made)
+        return _grade_claimed(attempt_id, grader)
     except DATABASE_ERRORS as exc:
-        if made:
-            _stage(made["key"], made["fields"])
         raise Interrupted(attempt_id, claimed_at) from exc
 
 
-def _grade_claimed(attempt_id: int, grader: llm.LLMGrader | None, made: dict) -> Grade | None:
+def _grade_claimed(attempt_id: int, grader: llm.LLMGrader | None) -> Grade | None:
     attempt = Attempt.objects.select_related("question").get(pk=attempt_id)
     try:
         kind = "offline" if is_skip(attempt.text) else grader_kind()
         key = cache_key(attempt, kind)
-        fields = _from_cache(key) or _staged(key)
+        fields = _from_cache(key) or shared_cache.read(_staged_key(key))
         if fields is None:
             base = rubrics.grade(rubrics.target(attempt), attempt.text, pasted=looks_pasted(attempt))
             try:
@@ -216,28 +213,15 @@ def _grade_claimed(attempt_id: int, grader: llm.LLMGrader | None, made: dict) ->
         logger.exception("grading attempt %s failed", attempt_id)
         _fail(attempt, TIMED_OUT if type(exc).__name__ == "SoftTimeLimitExceeded" else INTERNAL)
         return None
-    made.update(key=key, fields=fields)
-    return _store(attempt, key, fields)
+    try:
+        return _store(attempt, key, fields)
+    except DATABASE_ERRORS:  # the grade (an LLM reply, paid for) waits in the cache for the retry
+        shared_cache.keep(_staged_key(key), fields, STAGED_SECONDS)
+        raise
 
 
 def _staged_key(key: str) -> str:
     return f"quizbank:staged-grade:{key}"
-
-
-def _stage(key: str, fields: dict) -> None:
-    """Keep a grade the database could not take (its LLM reply was paid for) for the retry."""
-    try:
-        cache.set(_staged_key(key), fields, STAGED_SECONDS)
-    except Exception:  # noqa: BLE001 — without it the retry asks again
-        logger.warning("could not keep the grade of %s for the retry", key, exc_info=True)
-
-
-def _staged(key: str) -> dict | None:
-    try:
-        fields = cache.get(_staged_key(key))
-    except Exception:  # noqa: BLE001
-        return None
-    return fields if isinstance(fields, dict) else None
 
 
 def looks_pasted(attempt: Attempt) -> bool:

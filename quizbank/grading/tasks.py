@@ -7,12 +7,14 @@ from datetime import datetime
 
 from celery import shared_task
 from celery.signals import worker_process_init
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from quizbank.grading import rubrics, services
 
 logger = logging.getLogger(__name__)
+BACKOFF_MAX = 8  # seconds between retries when the database is away
 
 
 @shared_task(
@@ -27,7 +29,7 @@ logger = logging.getLogger(__name__)
     # and more); a short cap, so an answer waits at most 8 s once the database is back
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=1,
-    retry_backoff_max=8,
+    retry_backoff_max=BACKOFF_MAX,
     retry_jitter=False,
     max_retries=15,
 )
@@ -35,7 +37,7 @@ def grade_attempt_task(self, attempt_id: int, resume: str | None = None) -> None
     try:
         services.grade_attempt(attempt_id, resume=datetime.fromisoformat(resume) if resume else None)
     except services.Interrupted as exc:  # after the claim: the retry goes on with this run
-        countdown = min(8, 2**self.request.retries)  # as autoretry's backoff above
+        countdown = get_exponential_backoff_interval(1, self.request.retries, BACKOFF_MAX)  # as autoretry's
         raise self.retry(args=(attempt_id, exc.claimed_at.isoformat()), countdown=countdown, exc=exc) from exc
 
 
