@@ -25,3 +25,13 @@ def keep(key: str, value: dict, seconds: int) -> None:
         cache.set(key, value, seconds)
     except Exception:  # noqa: BLE001
         logger.warning("could not keep %s in the cache", key, exc_info=True)
+
+
+def forget(key: str) -> bool:
+    """Remove `key`; False when the cache could not be told (the entry then lives to its timeout)."""
+    try:
+        cache.delete(key)
+    except Exception:  # noqa: BLE001
+        logger.warning("could not forget %s in the cache", key, exc_info=True)
+        return False
+    return True

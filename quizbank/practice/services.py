@@ -15,7 +15,7 @@ from django.db.models import Count, Q, Sum
 from quizbank.bank.markup import numeric_matches
 from quizbank.bank.models import Question
 from quizbank.grading.models import Attempt, AttemptStatus
-from quizbank.practice import numeric, scheduling
+from quizbank.practice import kept, numeric, scheduling
 from quizbank.practice.models import Card, Deck, PracticeSettings, QuestionNote, ReviewLog
 
 NEW_TOKEN = "new"
@@ -67,6 +67,12 @@ def is_token(text: str) -> bool:
 
 
 def settings_for(user) -> PracticeSettings:
+    """The settings a practice request schedules with (kept between requests: `kept`)."""
+    return kept.settings_for(user)
+
+
+def settings_to_edit(user) -> PracticeSettings:
+    """The settings as stored now, for the page that changes them."""
     return PracticeSettings.objects.get_or_create(user=user)[0]
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +19,7 @@ from quizbank.bank.models import Question
 from quizbank.grading import services as grading
 from quizbank.grading.models import Attempt
 from quizbank.htmx import wants_partial
-from quizbank.practice import selectors, services
+from quizbank.practice import kept, selectors, services
 from quizbank.practice.forms import AnswerForm, DeckForm, NoteForm, PracticeSettingsForm, RateForm, UndoForm
 from quizbank.practice.models import Card, Deck
 from quizbank.practice.numeric import NumberError
@@ -33,6 +33,15 @@ TIME_ZONE_KEY = "time_zone"
 
 
 def _deck(request, deck_id: int) -> Deck:
+    """The deck to study (kept between requests: `kept`); 404 when it is not the user's."""
+    deck = kept.deck_for(request.user, deck_id)
+    if deck is None:
+        raise Http404(_("没有这个卡组。"))
+    return deck
+
+
+def _stored_deck(request, deck_id: int) -> Deck:
+    """The deck as stored now, for the pages that change it."""
     return get_object_or_404(Deck.objects.prefetch_related("topics", "tags"), pk=deck_id, user=request.user)
 
 
@@ -70,7 +79,7 @@ def dashboard(request: HttpRequest):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def deck_edit(request: HttpRequest, deck_id: int | None = None):
-    deck = _deck(request, deck_id) if deck_id else Deck(user=request.user)
+    deck = _stored_deck(request, deck_id) if deck_id else Deck(user=request.user)
     form = DeckForm(request.POST or None, instance=deck)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -86,7 +95,7 @@ def deck_edit(request: HttpRequest, deck_id: int | None = None):
 @login_required
 @require_POST
 def deck_delete(request: HttpRequest, deck_id: int):
-    _deck(request, deck_id).delete()
+    _stored_deck(request, deck_id).delete()
     return redirect("practice:dashboard")
 
 
@@ -322,7 +331,7 @@ def _panel(request, question: Question) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def settings_view(request: HttpRequest):
-    prefs = services.settings_for(request.user)
+    prefs = services.settings_to_edit(request.user)
     form = PracticeSettingsForm(request.POST or None, instance=prefs)
     if request.method == "POST" and form.is_valid():
         form.save()
