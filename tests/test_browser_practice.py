@@ -84,3 +84,33 @@ def test_a_reload_after_grading_shows_the_answer_its_grade_and_the_ratings(live_
     page.locator(".ratings button[data-key='3']").click()
     page.locator(".ratings").wait_for(state="detached", timeout=10_000)
     assert ReviewLog.objects.get().attempt == Attempt.objects.get()
+
+
+def test_an_answer_over_the_limit_is_kept_whole_and_refused_with_its_length(live_server, bundled_db, context):
+    """No maxlength on the box: a browser would cut a long paste silently. The count says it is
+    over, the server refuses it with the limit, and the text stays in the box to shorten."""
+    from django.conf import settings
+
+    from quizbank.grading.models import Attempt
+
+    limit = settings.QUIZBANK_ANSWER_MAX_CHARS
+    deck = _learner("typed", only_question=True)
+    page = context.new_page()
+    log_in(page, live_server, "learner")
+    page.goto(f"{live_server.url}/practice/decks/{deck.pk}/")
+    long_answer = "缩放点积注意力除以根号 d_k。" * (limit // 14 + 40)
+    page.locator("#answer-text").fill(long_answer)
+    assert page.locator("#answer-text").input_value() == long_answer  # nothing cut
+    over = len(long_answer) - limit
+    page.locator(".char-count.over", has_text=f"超出 {over} 字").wait_for(timeout=5_000)
+    page.keyboard.press("Control+Enter")
+    page.locator("#flash", has_text=f"最长 {limit}").wait_for(timeout=10_000)
+    assert str(len(long_answer)) in page.locator("#flash").inner_text()
+    assert page.locator("#answer-text").input_value() == long_answer
+    assert Attempt.objects.count() == 0
+
+    page.locator("#answer-text").fill(long_answer[:limit])
+    assert page.locator(".char-count.over").count() == 0
+    page.keyboard.press("Control+Enter")
+    page.locator(".grade .score").wait_for(timeout=15_000)
+    assert Attempt.objects.get().text == long_answer[:limit].strip()

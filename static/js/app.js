@@ -192,17 +192,27 @@
     } catch (e) { /* storage disabled: the server's draft still works */ }
     countChars(box);
   }
+  // The answer boxes have no maxlength (a browser cuts a longer paste silently): the count shows
+  // from 80 % of the limit and says plainly when the text is over it; the server refuses it then.
   function countChars(box) {
     if (!box || !box.form) return;
     var out = box.form.querySelector(".char-count");
-    var max = Number(box.getAttribute("maxlength") || 0);
-    if (out && max) out.textContent = box.value.length > 0.8 * max ? box.value.length + " / " + max : "";
+    var max = Number(box.dataset.maxlength || 0);
+    if (!out || !max) return;
+    var n = box.value.length, over = n - max;
+    var en = document.documentElement.lang === "en";
+    out.textContent = over > 0
+      ? (en ? n + " / " + max + ": " + over + " characters over the limit; shorten it, or it will not be accepted."
+            : n + " / " + max + "：超出 " + over + " 字，提交会被拒绝，请先删减。")
+      : (n > 0.8 * max ? n + " / " + max : "");
+    out.classList.toggle("over", over > 0);
   }
   document.addEventListener("input", function (event) {
     var box = event.target;
-    if (!box || box.id !== "answer-text" || !localKey(box)) return;
-    try { window.localStorage.setItem(localKey(box), box.value); } catch (e) { /* full or disabled */ }
+    if (!box || box.id !== "answer-text") return;
     countChars(box);
+    if (!localKey(box)) return;
+    try { window.localStorage.setItem(localKey(box), box.value); } catch (e) { /* full or disabled */ }
   });
   // A draft refused because the turn was answered elsewhere (another tab): say so at once,
   // not only at the submit.
