@@ -198,24 +198,51 @@ def test_any_exception_while_grading_ends_the_run_as_failed_with_a_reason(questi
 
 
 def test_a_failure_keeps_the_answer_shows_why_and_can_be_retried(
-    question, settings, fake, django_capture_on_commit_callbacks
+    question, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
-    settings.OPENAI_API_KEY = "k"
-    fake.reply(error(401, "bad key"))
-    a = attempt(question)
-    assert services.grade_attempt(a.pk, grader=llm(fake)) is None
-    a.refresh_from_db()
-    assert a.status == "failed" and "OPENAI_API_KEY" in a.failure and a.text == "方差变大导致 softmax 饱和"
+    from quizbank.grading import rubrics
+
     settings.OPENAI_API_KEY = ""
+    grade = rubrics.grade
+    monkeypatch.setattr(rubrics, "grade", lambda *a, **k: 1 / 0)
+    a = attempt(question)
+    assert services.grade_attempt(a.pk) is None
+    a.refresh_from_db()
+    assert a.status == "failed" and a.failure == services.INTERNAL and a.text == "方差变大导致 softmax 饱和"
+    monkeypatch.setattr(rubrics, "grade", grade)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.retry(a)  # eager in tests: queued on commit and graded at once
     a.refresh_from_db()
     assert a.status == "graded"
 
 
+@pytest.mark.parametrize(
+    ("status", "setting"), [(401, "OPENAI_API_KEY"), (403, "OPENAI_API_KEY"), (404, "QUIZBANK_GRADER_MODEL")]
+)
+def test_an_endpoint_that_refuses_gives_the_learner_the_flagged_estimate_and_the_operator_an_error(
+    question, settings, fake, caplog, status, setting
+):
+    """A wrong key, a missing permission or a wrong model name is a setting the learner cannot fix:
+    the offline estimate, flagged (no rating pre-selected), asked once; the operator sees an ERROR
+    naming the setting, and the staff metrics count it."""
+    from quizbank.ops.metrics import grading_metrics
+
+    settings.OPENAI_API_KEY = "k"
+    fake.reply(error(status, "bad key"))
+    a = attempt(question)
+    grade = services.grade_attempt(a.pk, grader=llm(fake))
+    a.refresh_from_db()
+    assert (a.status, a.runs, a.failure, grade.grader, grade.suggested_rating) == ("graded", 1, "", "offline", None)
+    assert grade.flagged and grade.flags[-1] == "llm_refused" and len(fake.requests) == 1
+    errors = [r for r in caplog.records if r.levelname == "ERROR" and "refused" in r.getMessage()]
+    assert len(errors) == 1 and setting in errors[0].getMessage() and str(status) in errors[0].getMessage()
+    fallbacks = grading_metrics(now=timezone.now()).fallbacks
+    assert fallbacks == {"llm_unavailable": 0, "llm_refused": 1}
+
+
 def test_an_llm_endpoint_that_stays_down_leaves_the_offline_grade_flagged_not_a_failure(question, settings, fake):
     """500s, hangs, truncated or garbage replies end in the offline estimate (no rating pre-selected),
-    not a failure the learner must retry; a setting to fix (401 above) still fails with its reason."""
+    not a failure the learner must retry (a setting to fix, above, too: the operator is told)."""
     settings.OPENAI_API_KEY = "k"
     fake.reply(error(500, "overloaded"))
     a = attempt(question)

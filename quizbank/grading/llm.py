@@ -5,7 +5,7 @@ comes last, inside delimiters, declared as data. Output is JSON: through structu
 when the server supports them, else JSON mode, else plain text parsed. Malformed or
 out-of-range output gets one repair attempt, then the grading fails with the reason: a score is
 never invented. Transient errors (429, 5xx, timeouts) retry with exponential backoff and jitter;
-401/403/400 fail at once.
+401/403/400 fail at once (Refused: a setting to fix).
 """
 
 from __future__ import annotations
@@ -154,6 +154,12 @@ class GraderError(Exception):
 class Unavailable(GraderError):
     """The endpoint is down, hangs or answers nonsense (not a setting to fix): the caller may
     fall back to the offline grader."""
+
+
+class Refused(GraderError):
+    """The endpoint refused the request (401/403: the key or its permissions; another 4xx: the model
+    name, the request): a setting an operator must fix, which no retry will mend. The caller may fall
+    back to the offline grader, and must tell the operator."""
 
 
 class InvalidOutput(ValueError):
@@ -414,9 +420,9 @@ class LLMGrader:
                 delay = self.config.backoff * 2 ** (tries - 1) * (0.5 + random.random() / 2)  # noqa: S311
                 self.sleep(max(0.0, min(delay, run.deadline - self.clock() - 1)))
             except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-                raise GraderError(wording.say("refused", status=exc.status_code)) from exc
+                raise Refused(wording.say("refused", status=exc.status_code)) from exc
             except openai.APIStatusError as exc:
-                raise GraderError(wording.say("status", status=exc.status_code)) from exc
+                raise Refused(wording.say("status", status=exc.status_code)) from exc
             except GraderError:
                 raise
             except Exception as exc:  # noqa: BLE001 — whatever else breaks ends this grading, with a reason

@@ -203,7 +203,10 @@ def _grade_claimed(attempt_id: int, grader: llm.LLMGrader | None) -> Grade | Non
                 )
             except llm.Unavailable as exc:  # down, hanging or talking nonsense: the offline grade, flagged
                 logger.warning("attempt %s: the LLM could not grade it (%s); graded offline", attempt_id, exc)
-                key, fields = cache_key(attempt, FALLBACK), _fallback_fields(base)
+                key, fields = cache_key(attempt, FALLBACK), _fallback_fields(base, "llm_unavailable")
+            except llm.Refused as exc:  # a setting to fix: the learner gets the estimate, the operator the error
+                logger.error("attempt %s: the grading endpoint refused it (%s); graded offline", attempt_id, exc)
+                key, fields = cache_key(attempt, FALLBACK), _fallback_fields(base, "llm_refused")
     except DATABASE_ERRORS:
         raise  # not the grader's failure: the run goes on once the database is back
     except llm.GraderError as exc:
@@ -271,12 +274,15 @@ def _offline_fields(result: offline.GradeResult) -> dict:
     }
 
 
-def _fallback_fields(base: offline.GradeResult) -> dict:
+FALLBACK_FLAGS = ("llm_unavailable", "llm_refused")  # why the LLM did not grade (the metrics count them)
+
+
+def _fallback_fields(base: offline.GradeResult, why: str) -> dict:
     """The offline grade when the LLM could not grade: flagged, so no rating is pre-selected."""
     return {
         **_offline_fields(base),
         "flagged": True,
-        "flags": [*base.flags, "llm_unavailable"],
+        "flags": [*base.flags, why],
         "suggested_rating": None,
     }
 

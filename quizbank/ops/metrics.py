@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Min, Q, Sum
 
 from quizbank.grading.models import Attempt, AttemptStatus, Grade
+from quizbank.grading.services import FALLBACK_FLAGS
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class GradingMetrics:
     latency_p95_seconds: float | None
     latency_max_seconds: float | None
     by_grader: dict[str, int]
+    fallbacks: dict[str, int]  # offline grades given because the LLM could not grade, by reason
     prompt_tokens: int
     completion_tokens: int
     cached_tokens: int
@@ -56,6 +58,10 @@ def grading_metrics(*, now: datetime, window: timedelta = timedelta(hours=24)) -
     tokens = grades.aggregate(p=Sum("prompt_tokens"), c=Sum("completion_tokens"), k=Sum("cached_tokens"))
     by_grader = dict(grades.values_list("grader").annotate(n=Count("id")).order_by("grader"))
     failed = Attempt.objects.filter(status=AttemptStatus.FAILED, status_changed_at__gte=since).count()
+    fallbacks = dict.fromkeys(FALLBACK_FLAGS, 0)
+    for flags in grades.filter(grader="offline", flagged=True).values_list("flags", flat=True).iterator():
+        for flag in set(flags or ()) & fallbacks.keys():
+            fallbacks[flag] += 1
     return GradingMetrics(
         window_hours=round(window.total_seconds() / 3600),
         pending=waiting["pending"],
@@ -67,6 +73,7 @@ def grading_metrics(*, now: datetime, window: timedelta = timedelta(hours=24)) -
         latency_p95_seconds=_percentile(latencies, 0.95),
         latency_max_seconds=latencies[-1] if latencies else None,
         by_grader=by_grader,
+        fallbacks=fallbacks,
         prompt_tokens=tokens["p"] or 0,
         completion_tokens=tokens["c"] or 0,
         cached_tokens=tokens["k"] or 0,
