@@ -158,7 +158,10 @@ QUIZBANK_PAGE_SIZE = env_int("QUIZBANK_PAGE_SIZE", 20)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "quizbank.ops.logs.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "quizbank.ops.logs.RequestIdFilter"},
+        "database_outage": {"()": "quizbank.ops.logs.DatabaseOutageFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
         "json": {"()": "quizbank.ops.logs.JsonFormatter"},
@@ -171,6 +174,7 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("QUIZBANK_LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"filters": ["database_outage"]}},
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

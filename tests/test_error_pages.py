@@ -65,6 +65,20 @@ def test_a_database_that_cannot_be_reached_is_a_503_that_says_so(settings):
     assert "这次操作没有保存" in rate and "写的内容" not in rate
 
 
+def test_a_database_outage_is_logged_as_one_warning_line_a_bug_as_an_error_with_its_traceback(settings, caplog):
+    client = Client(raise_request_exception=False)
+    settings.ROOT_URLCONF = "tests.error_urls"
+    client.get("/database-down/")
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert (record.levelname, record.exc_info) == ("WARNING", None)
+    assert "/database-down/" in record.getMessage() and "503" in record.getMessage()
+    assert "OperationalError" in record.getMessage() and "Connection refused" in record.getMessage()
+    caplog.clear()
+    client.get("/boom/")
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert record.levelname == "ERROR" and record.exc_info[0] is RuntimeError
+
+
 def test_a_400_page_is_the_sites(django_assert_num_queries):
     with django_assert_num_queries(0):
         response = defaults.bad_request(RequestFactory().get("/"), Exception("bad"))

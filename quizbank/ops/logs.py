@@ -51,6 +51,23 @@ class RequestIdMiddleware:
             request_id.reset(token)
 
 
+class DatabaseOutageFilter(logging.Filter):
+    """On django.request: a request that met the database down was answered 503 (`ops/errors.py`),
+    which is an outage to watch, not a bug: one WARNING line each instead of an ERROR with a
+    traceback (a restart under load would fill the log with identical ones)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from django.db import InterfaceError, OperationalError
+
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, OperationalError | InterfaceError):
+            said = f"{record.getMessage()} (503, the database is unavailable: {type(error).__name__}: {error})"
+            record.msg, record.args = " ".join(said.split()), ()
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
