@@ -256,7 +256,15 @@ CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
         if _cache_url
-        else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            # past MAX_ENTRIES a write deletes a random third of the files, the word weights too
+            # (seconds of CPU to compute again): room for the kept settings and decks of the
+            # learners of the last minutes (quizbank/practice/kept.py) and the throttle counts.
+            # Every write lists the folder: about 5 ms at 5,000 files.
+            "OPTIONS": {"MAX_ENTRIES": 5_000},
+        }
     )
 }
 
