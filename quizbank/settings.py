@@ -254,7 +254,12 @@ QUIZBANK_PASSWORD_RESET = env_bool("QUIZBANK_PASSWORD_RESET", bool(_email_host))
 _cache_url = env_str("QUIZBANK_CACHE_URL")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            # a Redis that does not answer (a network partition) costs a request 2 s, not forever
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
         if _cache_url
         else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

@@ -20,7 +20,16 @@ def read(key: str) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def keep(key: str, value: dict, seconds: int) -> None:
+def read_many(keys: list[str]) -> dict:
+    """What the cache holds of `keys` (one round trip on Redis); {} when it cannot answer."""
+    try:
+        return cache.get_many(keys)
+    except Exception:  # noqa: BLE001
+        logger.warning("could not read %s from the cache", keys[0], exc_info=True)
+        return {}
+
+
+def keep(key: str, value, seconds: int) -> None:
     try:
         cache.set(key, value, seconds)
     except Exception:  # noqa: BLE001

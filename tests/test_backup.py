@@ -95,10 +95,14 @@ def test_a_backup_restored_into_an_empty_database_brings_back_every_row(db_of_it
     before = snapshot()
     path = back_up(tmp_path)
     drop_every_table()
+    from django.core.cache import cache
+
+    cache.set("practice:deck:kept-before-the-restore", {"fields": {}})  # ids are handed out again after it
 
     out = run_command("restore", str(path))
 
-    assert "restored" in out and "indexed 4 questions" in out
+    assert "restored" in out and "indexed 4 questions" in out and "cache cleared" in out
+    assert cache.get("practice:deck:kept-before-the-restore") is None
     assert snapshot() == before
     assert whoosh_index.open_dir(str(private_index)).doc_count() == 4
     # the restored database works on: a new answer and a new card

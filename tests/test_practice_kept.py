@@ -26,13 +26,15 @@ def card_id(client, deck) -> str | None:
 
 
 def test_the_deck_and_settings_are_read_from_the_cache_once_kept(client, alice, django_assert_num_queries):
-    deck = make_deck(alice, make_set("a", 3))
-    card_id(client, deck)  # keeps both
-    assert cache.get(kept.deck_key(deck.pk))["deck"].pk == deck.pk
-    assert cache.get(kept.settings_key(alice.pk))["prefs"].user_id == alice.pk
+    topic = make_set("a", 3)
+    deck = make_deck(alice, topic)
+    card_id(client, deck)  # keeps the deck; the settings row is created (a change: nothing kept)
+    card_id(client, deck)  # keeps the settings
+    assert cache.get(kept.deck_key(deck.pk))["fields"]["id"] == deck.pk
+    assert cache.get(kept.settings_key(alice.pk))["fields"]["user_id"] == alice.pk
     with django_assert_num_queries(0):
         assert kept.deck_for(alice, deck.pk).pk == deck.pk
-        assert [t.slug for t in kept.deck_for(alice, deck.pk).topics.all()] == ["a"]
+        assert [t.pk for t in kept.deck_for(alice, deck.pk).topics.all()] == [topic.pk]  # primary keys only
         assert kept.settings_for(alice).new_per_day == 20
 
 
@@ -54,7 +56,8 @@ def test_every_change_of_a_deck_selection_forgets_the_kept_copy(client, alice):
     Question.objects.get(id="a-00002").tags.add(tag)
 
     def topics():
-        return sorted(t.slug for t in kept.deck_for(alice, deck.pk).topics.all())
+        ids = [t.pk for t in kept.deck_for(alice, deck.pk).topics.all()]
+        return sorted(QuestionSet.objects.filter(pk__in=ids).values_list("slug", flat=True))
 
     assert topics() == ["a"]
     deck.topics.add(b)  # from the deck's side
@@ -65,7 +68,7 @@ def test_every_change_of_a_deck_selection_forgets_the_kept_copy(client, alice):
     assert topics() == []
     deck.topics.set([a])
     deck.tags.add(tag)
-    assert [t.name for t in kept.deck_for(alice, deck.pk).tags.all()] == ["rag"]
+    assert [t.pk for t in kept.deck_for(alice, deck.pk).tags.all()] == [tag.pk]
     assert card_id(client, deck) == "a-00002"  # only the tagged question
     tag.delete()  # the selection's rows go without m2m_changed
     assert list(kept.deck_for(alice, deck.pk).tags.all()) == []
@@ -95,8 +98,12 @@ def test_settings_saved_reach_the_next_card(client, alice):
 
 
 def test_the_settings_page_shows_what_is_stored_not_the_kept_copy(client, alice):
+    kept.settings_for(alice)  # created: a change, so not kept yet
+    assert cache.get(kept.settings_key(alice.pk))["token"] != cache.get(kept.settings_key(alice.pk) + ":token")
     kept.settings_for(alice)
-    cache.set(kept.settings_key(alice.pk), {"prefs": PracticeSettings(user=alice, new_per_day=77)})
+    entry = cache.get(kept.settings_key(alice.pk))
+    cache.set(kept.settings_key(alice.pk), {**entry, "fields": {**entry["fields"], "new_per_day": 77}})
+    assert kept.settings_for(alice).new_per_day == 77
     html = client.get(reverse("practice:settings")).content.decode()
     assert 'value="20"' in html and 'value="77"' not in html
 
@@ -109,6 +116,47 @@ def test_another_users_deck_is_a_404_even_when_kept(client, alice):
     for name in ("practice:study", "practice:deck_edit"):
         assert client.get(reverse(name, args=[deck.pk])).status_code == 404
     assert kept.deck_for(bob, deck.pk) is None
+
+
+def test_a_copy_read_before_a_change_is_never_kept_as_current(alice, monkeypatch):
+    """A request reads the row, another saves a change (and forgets), then the first keeps what it
+    read: the token it read with is no longer the key's, so the next request reads the change."""
+    kept.settings_for(alice)
+    kept.forget(kept.settings_key(alice.pk))
+    read = PracticeSettings.objects.get_or_create
+
+    def read_then_changed_elsewhere(**kwargs):
+        row = read(**kwargs)
+        changed = PracticeSettings.objects.get(user=alice)
+        changed.new_per_day = 5
+        changed.save()
+        return row
+
+    monkeypatch.setattr(PracticeSettings.objects, "get_or_create", read_then_changed_elsewhere)
+    assert kept.settings_for(alice).new_per_day == 20  # what it read, for this request only
+    monkeypatch.undo()
+    assert kept.settings_for(alice).new_per_day == 5
+
+
+def test_a_change_inside_a_transaction_is_forgotten_again_when_it_commits(alice, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    prefs = kept.settings_for(alice)
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        prefs.new_per_day = 7
+        prefs.save()
+    assert len(callbacks) == 1  # until then another connection still reads the old row
+    token = cache.get(kept.settings_key(alice.pk) + ":token")
+    callbacks[0]()
+    assert cache.get(kept.settings_key(alice.pk) + ":token") != token
+
+
+def test_another_users_deck_is_not_kept(client, alice):
+    deck = make_deck(alice, make_set("a", 3))
+    bob = make_user("bob")
+    client.force_login(bob)
+    assert client.get(reverse("practice:study", args=[deck.pk])).status_code == 404
+    assert cache.get(kept.deck_key(deck.pk)) is None
 
 
 class BrokenCache:

@@ -2,7 +2,6 @@ from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
-from quizbank import shared_cache
 from quizbank.bank.models import QuestionSet, Tag
 from quizbank.bank.publishing import question_published
 from quizbank.grading.signals import attempt_graded
@@ -38,13 +37,13 @@ def relearn_changed_question(sender, question, substantive, now, **kwargs):
 @receiver(post_save, sender=PracticeSettings)
 @receiver(post_delete, sender=PracticeSettings)
 def forget_settings(sender, instance, **kwargs):
-    shared_cache.forget(kept.settings_key(instance.user_id))
+    kept.forget(kept.settings_key(instance.user_id))
 
 
 @receiver(post_save, sender=Deck)
 @receiver(post_delete, sender=Deck)
 def forget_deck(sender, instance, **kwargs):
-    shared_cache.forget(kept.deck_key(instance.pk))
+    kept.forget(kept.deck_key(instance.pk))
 
 
 @receiver(m2m_changed, sender=Deck.topics.through)
@@ -52,7 +51,7 @@ def forget_deck(sender, instance, **kwargs):
 def forget_deck_selection(sender, instance, action, reverse, pk_set, **kwargs):
     if not reverse:  # from the deck's side
         if action.startswith("post_"):
-            shared_cache.forget(kept.deck_key(instance.pk))
+            kept.forget(kept.deck_key(instance.pk))
         return
     # from a topic's or tag's side pk_set holds the decks; clear() gives none, so look them up first
     if action == "pre_clear":
@@ -60,7 +59,7 @@ def forget_deck_selection(sender, instance, action, reverse, pk_set, **kwargs):
     elif action not in ("post_add", "post_remove"):
         return
     for deck_id in pk_set:
-        shared_cache.forget(kept.deck_key(deck_id))
+        kept.forget(kept.deck_key(deck_id))
 
 
 def _decks_selecting(instance, through) -> list[int]:
@@ -74,4 +73,4 @@ def forget_decks_selecting(sender, instance, **kwargs):
     """A topic or tag deleted takes its rows in the decks' selections with it, without m2m_changed."""
     through = Deck.topics.through if sender is QuestionSet else Deck.tags.through
     for deck_id in _decks_selecting(instance, through):
-        shared_cache.forget(kept.deck_key(deck_id))
+        kept.forget(kept.deck_key(deck_id))

@@ -1,6 +1,7 @@
 import time
 from pathlib import Path
 
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -31,4 +32,8 @@ class Command(BaseCommand):
         # a backup from an older release gets this release's migrations
         call_command("migrate", interactive=False, verbosity=0)
         call_command("rebuild_index", stdout=self.stdout)
+        # what the processes kept from the database before (practice's decks and settings, staged
+        # grades, throttle counts) describes rows that are gone or now have other owners
+        cache.clear()
+        self.stdout.write("缓存已清空 cache cleared")
         self.stdout.write(f"全部完成 done in {time.perf_counter() - started:.2f}s")
