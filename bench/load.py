@@ -207,6 +207,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20, help="per run")
     parser.add_argument("--clients", default="1,4,8", help="numbers of concurrent scripted users")
     parser.add_argument("--users", type=int, default=24, help="how many of the 100 users sign in and study")
+    parser.add_argument("--logs", type=Path, help="copy gunicorn's and the worker's logs to this folder at the end")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on `kill` too
     report = {**machine(), "seconds_per_run": args.seconds}
@@ -269,6 +270,11 @@ def main() -> None:
         redis.terminate()
         redis.wait(10)
         subprocess.run([str(ROOT / "scripts/pg"), "stop", str(pg_data)], check=False)
+        if args.logs:
+            args.logs.mkdir(parents=True, exist_ok=True)
+            for log in ("gunicorn.log", "celery-worker.log"):
+                if (work / log).exists():
+                    shutil.copy(work / log, args.logs / log)
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(report, indent=2, ensure_ascii=False))
 
