@@ -312,3 +312,91 @@ def test_an_interview_asks_only_linked_or_answered_follow_ups(content_dir):
     assert [(f["index"], f["text"]) for f in askable] == [(1, "不缩放会怎样？"), (2, "7B 模型的权重占多少显存？")]
     assert askable[1]["see"] == "sample-7b-weights" and askable[0]["key_points"][0]["weight"] == 2
     assert askable_follow_ups(Question.objects.get(id="sample-7b-weights")) == []
+
+
+def _synthetic_sets(content_dir, sets: int, per_set: int) -> None:
+    """`sets` synthetic sets of `per_set` questions, and one of 10 whose key points have aliases."""
+    from quizbank.bank.synthetic import synthetic_set
+
+    for i in range(sets):
+        write_set(content_dir, f"syn{i}.md", synthetic_set(f"syn{i}", per_set, seed=i))
+    questions = [
+        f"## 问题 {i}？ {{#syn-a-{i}}}\ndifficulty: easy\n\n### 回答重点\n\n第 {i} 题：通用词，和专有词{i}号。\n\n"
+        f'### 关键点\n\n- 要点 {{aliases="通用词|专有词{i}号"}}\n- 另一点\n'
+        for i in range(1, 11)
+    ]
+    write_set(
+        content_dir, "syn-a.md", "---\nslug: syn-a\ntitle: A\ndescription: d\norder: 9\n---\n\n" + "\n".join(questions)
+    )
+
+
+def test_sets_rendered_by_the_background_workers_land_on_their_own_questions(content_dir, monkeypatch):
+    """Forked workers render the sets while the next ones are read; every question gets its own
+    HTML, the same as rendering it in this process, and so do its tag links and revisions."""
+    from quizbank.bank import rendering
+    from quizbank.bank.loader import apply_html, question_data
+
+    monkeypatch.setattr(rendering, "PARALLEL_THRESHOLD", 10)  # the workers start after the first set
+    _synthetic_sets(content_dir, 3, 12)
+    spawned = []
+    real_pool = rendering.multiprocessing.get_context("fork").Pool
+    monkeypatch.setattr(
+        rendering.multiprocessing,
+        "get_context",
+        lambda kind: type("Ctx", (), {"Pool": staticmethod(lambda n: spawned.append(n) or real_pool(n))}),
+    )
+    assert load(content_dir).created == 46
+    assert spawned, "the workers did not start"
+    for row in Question.objects.prefetch_related("tags"):
+        expected = Question(options=[{"text": o.text, "correct": o.correct} for o in question_data(row).options])
+        apply_html(expected, rendering.render_question(question_data(row)))
+        fields = ["body_html", "answer_html", "extended_html", "key_points_html", "follow_ups_html", "sources_html"]
+        assert [getattr(row, f) for f in fields] == [getattr(expected, f) for f in fields], row.id
+        assert row.options == expected.options
+        assert row.revisions.count() == 1
+    from quizbank.bank.markup import parse_set
+    from quizbank.bank.rubric import alias_shares
+
+    for path in sorted(content_dir.glob("syn*.md")):
+        shares = alias_shares(parse_set(path.read_text(encoding="utf-8"), path.name).questions)
+        assert shares == {q.id: q.alias_shares for q in Question.objects.filter(question_set__slug=path.stem)}
+    assert Question.objects.get(id="syn-a-1").alias_shares == {"通用词": 1.0, "专有词1号": 0.0}
+
+
+def test_a_bad_file_read_after_the_workers_started_writes_nothing(content_dir, monkeypatch):
+    from quizbank.bank import rendering
+
+    monkeypatch.setattr(rendering, "PARALLEL_THRESHOLD", 10)
+    _synthetic_sets(content_dir, 2, 12)
+    write_set(content_dir, "syn9.md", sample_text().replace("difficulty: medium", "difficulty: brutal"))
+    before = Question.objects.count()
+    with pytest.raises(ContentErrors) as exc:
+        load(content_dir)
+    assert [str(e).split(": ")[0].rsplit("/", 1)[-1] for e in exc.value.errors] == ["syn9.md:53"]
+    assert Question.objects.count() == before and not QuestionSet.objects.filter(slug__startswith="syn").exists()
+
+
+def test_the_loader_stores_rows_as_the_orm_would(content_dir):
+    """bulk.insert_rows writes one prepared statement; what it stores reads back the same as
+    bulk_create's rows (JSON, dates, foreign keys, defaults)."""
+    from django.utils import timezone
+
+    from quizbank.bank.bulk import insert_rows
+    from quizbank.bank.models import Tag
+
+    write_set(content_dir, "sample.md", sample_text())
+    load(content_dir)
+    source = Question.objects.get(id="sample-7b-weights")
+    fields = [f.attname for f in Question._meta.concrete_fields if f.attname not in ("id", "created_at", "updated_at")]
+    values = {f: getattr(source, f) for f in fields} | {"retired_at": timezone.now(), "alias_shares": {"点积": 0.5}}
+    insert_rows(Question, [Question(id="by-insert-rows", **values)])
+    Question.objects.bulk_create([Question(id="by-bulk-create", **values)])
+    by_rows, by_orm = (
+        Question.objects.filter(id=i).values(*fields).get() for i in ("by-insert-rows", "by-bulk-create")
+    )
+    assert by_rows == by_orm
+    assert Question.objects.get(id="by-insert-rows").created_at is not None
+    through = Question.tags.through
+    tag = Tag.objects.create(name="插入")
+    assert insert_rows(through, [through(question_id="by-insert-rows", tag_id=tag.id)]) == 1
+    assert list(Question.objects.get(id="by-insert-rows").tags.all()) == [tag]

@@ -16,6 +16,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from quizbank.bank import index_sync, search
+from quizbank.bank.bulk import insert_rows
 from quizbank.bank.glossary import load_glossary
 from quizbank.bank.markup import (
     SECTIONS,
@@ -36,7 +37,8 @@ from quizbank.bank.markup import (
 from quizbank.bank.models import Question, QuestionRevision, QuestionSet, Tag
 from quizbank.bank.rendering import (
     RENDERER_VERSION,
-    render_questions,
+    BackgroundRendering,
+    render_question,
     stray_math,
     unbalanced_math,
     unknown_math_command,
@@ -147,6 +149,11 @@ def load_questions(
     A question published in the app since its file was last loaded or exported is kept as the
     app has it when the file did not change it; when both changed, that is a conflict (an error)
     unless `prefer` is "file" or "app" (docs/authoring.md)."""
+    with BackgroundRendering() as rendering:  # each set renders while the next one is read
+        return _load(paths, rendering, check=check, force=force, update_index=update_index, prefer=prefer)
+
+
+def _load(paths, rendering: BackgroundRendering, *, check, force, update_index, prefer) -> LoadSummary:
     files, directories = content_files([Path(p) for p in (paths or [settings.QUIZBANK_CONTENT_DIR])])
     loaded = [_read(path) for path in files]
     # --check reads files only (it works before `migrate`); a load skips files it already has.
@@ -162,6 +169,7 @@ def load_questions(
             continue
         try:
             parsed.append((f, parse_set(f.text, f.display)))
+            rendering.submit(parsed[-1][1].questions)
         except ContentErrors as exc:
             errors.extend(exc.errors)
     errors.extend(_cross_file_errors(parsed, skipped))
@@ -182,7 +190,7 @@ def load_questions(
     ]
     summary.open_follow_ups = [w for _, data in parsed for w in open_follow_ups(data)]
     if check:
-        errors = rendering_errors(parsed)
+        errors = rendering_errors(parsed, rendering.results())
         for extra in EXTRA_CHECKS:
             errors.extend(extra(parsed))
         if errors:
@@ -190,7 +198,7 @@ def load_questions(
         _count_parsed(summary, [data for _, data in parsed])
         return summary
     with transaction.atomic():
-        changed_ids, retired_ids = _write(parsed, skipped, directories, summary, prefer, shares)
+        changed_ids, retired_ids = _write(parsed, skipped, directories, summary, prefer, shares, rendering)
         index_sync.record(changed_ids + retired_ids)  # every node's index catches up
     _count_db(summary, [data.slug for _, data in parsed] + [s.slug for s in skipped.values()])
     if update_index and (changed_ids or retired_ids or not search.default_index().path.exists()):
@@ -200,11 +208,13 @@ def load_questions(
     return summary
 
 
-def rendering_errors(parsed) -> list[ContentError]:
-    """Math delimiters the renderer left as text (KaTeX would show them raw), with file and line."""
-    questions = [(f, q) for f, data in parsed for q in data.questions]
+def rendering_errors(parsed, rendered: dict[int, dict] | None = None) -> list[ContentError]:
+    """Math delimiters the renderer left as text (KaTeX would show them raw), with file and line.
+    `rendered`: BackgroundRendering.results() for the parsed questions (None: rendered here)."""
+    if rendered is None:
+        rendered = {id(q): render_question(q) for _, data in parsed for q in data.questions}
     errors = []
-    for (f, q), html in zip(questions, render_questions([q for _, q in questions]), strict=True):
+    for f, q, html in ((f, q, rendered[id(q)]) for f, data in parsed for q in data.questions):
         for name, value in html.items():
             section = SECTIONS.get(name.removesuffix("_html"), ("正文",))[0]
             value = _joined(value)
@@ -304,7 +314,13 @@ def link_errors(parsed, other_ids: set[str]) -> list[ContentError]:
 
 
 def _write(
-    parsed, skipped, directories: list[Path], summary: LoadSummary, prefer: str, shares: list[dict]
+    parsed,
+    skipped,
+    directories: list[Path],
+    summary: LoadSummary,
+    prefer: str,
+    shares: list[dict],
+    rendering: BackgroundRendering,
 ) -> tuple[list[str], list[str]]:
     now = timezone.now()
     sets_by_slug = {s.slug: s for s in QuestionSet.objects.filter(slug__in=[d.slug for _, d in parsed])}
@@ -324,21 +340,21 @@ def _write(
     tag_ids = _tag_ids({t for _, _, q in incoming.values() for t in q.tags})
     new_rows, changed_rows, rerendered_rows, revisions, changed_ids, tag_links = [], [], [], [], [], []
     to_render: list[tuple[Question, QuestionData]] = []
+    shares_of = {q_id: s for per_set in shares for q_id, s in per_set.items()}
     for q_id, (qs, position, data) in incoming.items():
         source = format_question(data)
         digest = hashlib.sha256(source.encode()).hexdigest()
         row = existing.get(q_id)
         if q_id in kept:
             summary.unchanged += 1
-            if row.position != position or row.question_set_id != qs.id:
-                row.question_set, row.position = qs, position
-                row.save(update_fields=["question_set", "position"])
+            row.question_set, row.position, row.alias_shares = qs, position, shares_of[q_id]
+            row.save(update_fields=["question_set", "position", "alias_shares"])
             continue
         if row is not None and row.content_hash == digest and row.retired_at is None:
             # same text: no new version, but stored and rendered again (the file changed or the
             # renderer did, and with it perhaps the shape of a JSON field)
             summary.unchanged += 1
-            _fill(row, data, qs, position, digest)
+            _fill(row, data, qs, position, digest, shares_of[q_id])
             to_render.append((row, data))
             rerendered_rows.append(row)
             continue
@@ -351,7 +367,7 @@ def _write(
             row.version += new_version
             changed_rows.append(row)
             summary.updated += 1
-        _fill(row, data, qs, position, digest)
+        _fill(row, data, qs, position, digest, shares_of[q_id])
         to_render.append((row, data))
         if new_version:
             revisions.append(
@@ -359,10 +375,11 @@ def _write(
             )
         tag_links.extend((q_id, tag_ids[t]) for t in data.tags)
         changed_ids.append(q_id)
-    for (row, _), html in zip(to_render, render_questions([data for _, data in to_render]), strict=True):
-        apply_html(row, html)
+    rendered = rendering.results()
+    for row, data in to_render:
+        apply_html(row, rendered[id(data)])
 
-    Question.objects.bulk_create(new_rows, batch_size=500)
+    insert_rows(Question, new_rows)
     if changed_rows:
         Question.objects.bulk_update(changed_rows, _CONTENT_FIELDS, batch_size=500)
     if rerendered_rows:
@@ -373,12 +390,8 @@ def _write(
             "question_id", "version"
         )
     )
-    QuestionRevision.objects.bulk_create(
-        [r for r in revisions if (r.question_id, r.version) not in existing_revisions], batch_size=500
-    )
+    insert_rows(QuestionRevision, [r for r in revisions if (r.question_id, r.version) not in existing_revisions])
     _set_tags([r.id for r in new_rows + changed_rows], tag_links)
-
-    store_alias_shares({q_id: s for per_set in shares for q_id, s in per_set.items()})
     retired_ids = _retire(incoming, parsed, skipped, directories, now, prefer)
     summary.retired = len(retired_ids)
     return changed_ids, retired_ids
@@ -398,6 +411,7 @@ _CONTENT_FIELDS = [
     "extended_html",
     "key_points",
     "key_points_html",
+    "alias_shares",
     "follow_ups",
     "follow_ups_html",
     "sources",
@@ -414,8 +428,13 @@ _CONTENT_FIELDS = [
 ]
 
 
-def _fill(row: Question, data: QuestionData, qs: QuestionSet, position: int, digest: str) -> None:
-    """Copy a parsed question onto its row (the HTML fields are filled by render_questions)."""
+def _fill(
+    row: Question, data: QuestionData, qs: QuestionSet, position: int, digest: str, shares: dict | None = None
+) -> None:
+    """Copy a parsed question onto its row (the HTML fields are filled by render_questions), and
+    its aliases' shares when given (rubric.alias_shares, measured over its set)."""
+    if shares is not None:
+        row.alias_shares = shares
     row.question_set, row.position, row.title = qs, position, data.title
     row.difficulty, row.qtype = data.difficulty, data.qtype
     row.body_md, row.answer_md, row.extended_md = data.body, data.answer, data.extended
@@ -489,9 +508,7 @@ def _set_tags(question_ids: list[str], links: list[tuple[str, int]]) -> None:
     through = Question.tags.through
     for start in range(0, len(question_ids), 500):
         through.objects.filter(question_id__in=question_ids[start : start + 500]).delete()
-    through.objects.bulk_create(
-        [through(question_id=q, tag_id=t) for q, t in links], batch_size=1000, ignore_conflicts=True
-    )
+    insert_rows(through, [through(question_id=q, tag_id=t) for q, t in dict.fromkeys(links)])
 
 
 def _retire(incoming, parsed, skipped, directories: list[Path], now, prefer: str = "") -> list[str]:

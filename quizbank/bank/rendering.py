@@ -262,9 +262,52 @@ RENDERER_VERSION = "4"  # 4: nested lists indented by 2-3 spaces are nested (nes
 
 def render_questions(questions: list) -> list[dict]:
     """render_question for many questions; large batches use every core (forked workers)."""
-    workers = min(os.cpu_count() or 1, 8)
-    if len(questions) < PARALLEL_THRESHOLD or workers < 2:
-        return [render_question(q) for q in questions]
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
-        return pool.map(render_question, questions, chunksize=max(50, len(questions) // (workers * 4)))
+    with BackgroundRendering() as rendering:
+        rendering.submit(questions)
+        rendered = rendering.results()
+    return [rendered[id(q)] for q in questions]
+
+
+class BackgroundRendering:
+    """Questions rendered while the caller goes on (the loader parses the next file, measures
+    alias shares, reads the rows): `submit` a set as soon as it is parsed, `results` when the
+    HTML is needed. Once PARALLEL_THRESHOLD questions are submitted, forked workers (one per
+    core) render them; fewer are rendered in this process when the results are asked for.
+    Results are keyed by id() of the submitted objects, which the caller keeps alive. Use it as
+    a context manager: leaving it stops the workers, also on an error."""
+
+    def __init__(self) -> None:
+        self.workers = min(os.cpu_count() or 1, 8)
+        self.pool = None
+        self.waiting: list = []  # submitted, not yet handed to the pool
+        self.pending: list[tuple[list, object]] = []  # (questions, AsyncResult)
+
+    def submit(self, questions) -> None:
+        self.waiting.extend(questions)
+        if self.pool is None and (self.workers < 2 or len(self.waiting) < PARALLEL_THRESHOLD):
+            return
+        if self.pool is None:
+            self.pool = multiprocessing.get_context("fork").Pool(self.workers)
+        batch, self.waiting = self.waiting, []
+        chunk = max(25, len(batch) // (self.workers * 4))
+        self.pending.append((batch, self.pool.map_async(render_question, batch, chunksize=chunk)))
+
+    def results(self) -> dict[int, dict]:
+        """{id(question): render_question(question)} for everything submitted."""
+        out = {id(q): render_question(q) for q in self.waiting}
+        for batch, result in self.pending:
+            out.update(zip(map(id, batch), result.get(), strict=True))
+        self.waiting, self.pending = [], []
+        return out
+
+    def __enter__(self) -> BackgroundRendering:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            if exc[0] is None:
+                self.pool.close()
+            else:
+                self.pool.terminate()
+            self.pool.join()
+            self.pool = None

@@ -15,6 +15,8 @@ A set with fewer than MIN_OTHERS other questions is too small to tell, and nothi
 
 from __future__ import annotations
 
+from collections import Counter
+
 from quizbank.bank.glossary import Entry, Glossary, compact
 from quizbank.bank.markup import ContentError, SetData
 
@@ -44,12 +46,16 @@ def alias_shares(questions) -> dict[str, dict[str, float]]:
     for q in questions:
         text = f"{q.answer}\n{q.extended}"
         found.append({keys[m.entry] for m in terms.find(text, overlapping=True)})
+    # how many answers contain each alias; a question's others are all of them but its own
+    containing = Counter(key for f in found for key in f)
+    others = len(questions) - 1
     shares = {}
-    for i, q in enumerate(questions):
-        others = [f for j, f in enumerate(found) if j != i]
-        shares[q.id] = {
-            a: round(sum(compact(a) in f for f in others) / len(others), 3) for k in q.key_points for a in k.aliases
-        }
+    for q, own in zip(questions, found, strict=True):
+        shares[q.id] = {}
+        for k in q.key_points:
+            for a in k.aliases:
+                key = compact(a)
+                shares[q.id][a] = round((containing[key] - (key in own)) / others, 3)
     return shares
 
 
