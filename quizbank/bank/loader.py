@@ -431,7 +431,7 @@ _CONTENT_FIELDS = [
 def _fill(
     row: Question, data: QuestionData, qs: QuestionSet, position: int, digest: str, shares: dict | None = None
 ) -> None:
-    """Copy a parsed question onto its row (the HTML fields are filled by render_questions), and
+    """Copy a parsed question onto its row (the HTML fields are filled from BackgroundRendering), and
     its aliases' shares when given (rubric.alias_shares, measured over its set)."""
     if shares is not None:
         row.alias_shares = shares

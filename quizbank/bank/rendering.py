@@ -260,14 +260,6 @@ PARALLEL_THRESHOLD = 400
 RENDERER_VERSION = "4"  # 4: nested lists indented by 2-3 spaces are nested (nest_lists)
 
 
-def render_questions(questions: list) -> list[dict]:
-    """render_question for many questions; large batches use every core (forked workers)."""
-    with BackgroundRendering() as rendering:
-        rendering.submit(questions)
-        rendered = rendering.results()
-    return [rendered[id(q)] for q in questions]
-
-
 class BackgroundRendering:
     """Questions rendered while the caller goes on (the loader parses the next file, measures
     alias shares, reads the rows): `submit` a set as soon as it is parsed, `results` when the
