@@ -332,7 +332,7 @@ def _synthetic_sets(content_dir, sets: int, per_set: int) -> None:
 
 def test_sets_rendered_by_the_background_workers_land_on_their_own_questions(content_dir, monkeypatch):
     """Forked workers render the sets while the next ones are read; every question gets its own
-    HTML, the same as rendering it in this process, and so do its tag links and revisions."""
+    HTML, the same as rendering it in this process, one revision, and its set's alias shares."""
     from quizbank.bank import rendering
     from quizbank.bank.loader import apply_html, question_data
 

@@ -1,8 +1,8 @@
 """Insert many new rows with one prepared statement (`executemany`) instead of `bulk_create`.
 
-`bulk_create` builds the SQL of every batch again, value by value, and on SQLite a batch is
-only 999 // columns rows: for 10,000 questions of 30 columns that is 345 statements, each
-compiled by the ORM and by SQLite. Here the statement is written once and only the values are
+`bulk_create` builds the SQL of every batch again, placeholder by placeholder (for 10,000
+questions of 30 columns in batches of 500: 20 statements of 15,000 placeholders, each compiled
+by the ORM and by the database). Here the statement is written once and only the values are
 prepared per row, with the same field methods the ORM uses (`pre_save`, `get_db_prep_save`),
 so JSON, dates and foreign keys are stored exactly as `bulk_create` stores them.
 
