@@ -89,6 +89,16 @@ def main() -> None:
             index.search(q, limit=10)
             whoosh_ms.append((time.perf_counter() - started) * 1000)
 
+    # The same with nothing kept between searches: each term's postings read from the index
+    # again (a process's first searches, or terms not searched lately).
+    cold_ms = []
+    for _ in range(args.repeat):
+        for q in QUERIES:
+            index.forget_postings()
+            started = time.perf_counter()
+            index.search(q, limit=10)
+            cold_ms.append((time.perf_counter() - started) * 1000)
+
     # Reference: SQLite FTS5 over the same fields, segmented by the same jieba analyser.
     fts = sqlite3.connect(":memory:")
     fts.execute("CREATE VIRTUAL TABLE q USING fts5(id UNINDEXED, title, body)")
@@ -132,10 +142,14 @@ def main() -> None:
         "queries": len(whoosh_ms),
         "whoosh_p50_ms": round(percentile(whoosh_ms, 50), 2),
         "whoosh_p99_ms": round(percentile(whoosh_ms, 99), 2),
+        "whoosh_nothing_kept_p50_ms": round(percentile(cold_ms, 50), 2),
+        "whoosh_nothing_kept_p99_ms": round(percentile(cold_ms, 99), 2),
         "fts5_p50_ms": round(percentile(fts_ms, 50), 2),
         "fts5_p99_ms": round(percentile(fts_ms, 99), 2),
         "ratio_p50": round(statistics.median(whoosh_ms) / statistics.median(fts_ms), 2),
         "ratio_p99": round(percentile(whoosh_ms, 99) / percentile(fts_ms, 99), 2),
+        "ratio_nothing_kept_p50": round(statistics.median(cold_ms) / statistics.median(fts_ms), 2),
+        "ratio_nothing_kept_p99": round(percentile(cold_ms, 99) / percentile(fts_ms, 99), 2),
     }
     print(json.dumps(report, ensure_ascii=False, indent=2))
 

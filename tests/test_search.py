@@ -258,3 +258,47 @@ def test_a_query_of_only_symbols_says_there_is_nothing_to_search_for(client, bun
 def test_a_too_long_query_is_a_400_that_says_so_in_plain_words(client, bundled):
     response = client.get(reverse("bank:search"), {"q": "注意力" * 1000})
     assert response.status_code == 400 and "搜索词最长 200 个字" in response.content.decode()
+
+
+@pytest.mark.parametrize("block", [3, search.POSTING_BLOCK])
+def test_scores_are_whooshs_own_bm25f_over_blocks_segments_and_deletions(
+    content_dir, private_index, monkeypatch, block
+):
+    """Search adds up the postings itself (numpy, a term at a time); whoosh's own collector over
+    the same (field, term, boost)s must give the same documents and scores, whatever the block
+    size, with several segments and deleted documents."""
+    import numpy as np
+    from whoosh import query as wq
+
+    from quizbank.bank.synthetic import synthetic_set
+
+    monkeypatch.setattr(search, "POSTING_BLOCK", block)
+    write_set(content_dir, "syn.md", synthetic_set("syn", 60, seed=3))
+    path = write_set(content_dir, "sample.md", sample_text())
+    load(content_dir)
+    path.write_text(sample_text().replace("什么是自注意力？", "什么是自注意力与交叉注意力？"), encoding="utf-8")
+    load(content_dir)  # the changed question is deleted from its segment and added in a new one
+    index = search.default_index()
+    searcher = index.searcher()
+    readers = [leaf.reader() for leaf, _ in searcher.leaf_searchers()]
+    assert len(readers) > 1 and any(r.has_deletions() for r in readers)
+    compared = 0
+    for query in [
+        "自注意力",
+        "交叉注意力 softmax",
+        "检索 召回 排序",
+        "LoRA 的秩怎么选",
+        "显存 优化器",
+        "三个阶段",
+        "zzzz",
+    ]:
+        weighted = search.weighted_query(query, *search.query_terms(query))
+        scores, matched = index._scores(searcher, weighted)
+        theirs = {
+            hit.docnum: hit.score
+            for hit in searcher.search(wq.Or([wq.Term(f, t, boost=b) for f, t, b in weighted]), limit=None)
+        }
+        assert set(np.flatnonzero(matched).tolist()) == set(theirs), query
+        assert all(scores[doc] == pytest.approx(score, rel=1e-9) for doc, score in theirs.items()), query
+        compared += len(theirs)
+    assert compared > 100

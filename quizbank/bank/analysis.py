@@ -3,6 +3,7 @@ names kept whole, and a character-level measure of how much of a query a title s
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 
@@ -118,10 +119,16 @@ def grams(text: str) -> dict[str, float]:
     return {g: _FUNCTION_WEIGHT if set(g) <= _FUNCTION_CHARS else 1.0 for g in [*found, *pairs]}
 
 
+@functools.lru_cache(maxsize=8192)
+def _title_grams(title: str) -> frozenset[str]:
+    """A title's grams, kept: search compares its best 20 titles with every query."""
+    return frozenset(grams(title))
+
+
 def title_overlap(query: str | dict[str, float], title: str) -> float:
     """The weighted share of the query's characters, words and adjacent pairs (or of its
     precomputed grams) that the title contains: 1.0 when the title says the query word for word."""
     wanted = grams(query) if isinstance(query, str) else query
     total = sum(wanted.values())
-    have = grams(title)
+    have = _title_grams(title)
     return sum(w for g, w in wanted.items() if g in have) / total if total else 0.0

@@ -2,27 +2,30 @@
 
 One index per process, one searcher kept open and refreshed when the index changes, and
 jieba loaded once per process. Queries are built directly from the analysed terms (no query
-parser) and only the shown hits are scored and highlighted. A missing or corrupt index is
-rebuilt from the database instead of failing the page.
+parser). whoosh stores and reads the postings; the BM25F sum over them is done here in numpy, a
+term at a time, with the recently searched terms' postings kept in memory (docs/performance.md).
+A missing or corrupt index is rebuilt from the database instead of failing the page.
 """
 
 from __future__ import annotations
 
 import difflib
-import heapq
 import logging
 import os
 import re
 import shutil
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import jieba
+import numpy as np
 from django.conf import settings
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import Token, Tokenizer
+from whoosh.codec import default_codec
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.index import LockError
@@ -52,6 +55,9 @@ MAX_EXPANSIONS = 24
 # The best RERANK_DEPTH hits are re-ordered by how much of the query their title says; a title
 # that says (nearly) all of it comes first.
 RERANK_DEPTH = 20
+# Scored postings kept per process for the terms searched most recently (16 bytes each).
+POSTINGS_KEPT = 1_000_000
+POSTING_BLOCK = 1024
 NEAR_EXACT = 0.9
 # A query that matches at least BROAD_SHARE of the questions in scope (say "模型") lists only
 # its BROAD_LIMIT best results, and of those only the ones scoring RELEVANCE_FLOOR of the best.
@@ -78,6 +84,16 @@ def query_terms(text: str) -> tuple[list[str], list[str]]:
         if analysed and all(len(t) >= 2 for t in analysed):
             extra.extend(t for t in analysed if t not in words and t not in extra)
     return words, extra[:MAX_EXPANSIONS]
+
+
+def weighted_query(text: str, words: list[str], extra: list[str]) -> list[tuple[str, str, float]]:
+    """What a search scores: (field, term, boost) for the query's words and its expansions."""
+    return (
+        [(field, w, 1.0) for field in FIELD_BOOSTS for w in words]
+        + [(field, w, EXPANSION_BOOST) for field in FIELD_BOOSTS for w in extra]
+        # a count only in titles: "3" is in most bodies
+        + [("title", n, EXPANSION_BOOST) for n in counted_numbers(text) if n not in words]
+    )
 
 
 class JiebaTokenizer(Tokenizer):
@@ -134,6 +150,12 @@ def document(question) -> dict:
     }
 
 
+def _codec():
+    """whoosh's codec with posting blocks of POSTING_BLOCK (128 by default): search reads whole
+    posting lists, and each block costs a few Python calls whatever its size."""
+    return default_codec(blocklimit=POSTING_BLOCK)
+
+
 def _inode(path: Path) -> int | None:
     try:
         return path.stat().st_ino
@@ -154,7 +176,7 @@ class SearchIndex:
         self._searcher = None
         self._opened = None  # the directory's inode when opened: a rebuild elsewhere replaces it
         self._vocabulary: tuple[object, list[str]] | None = None
-        self._norm_cache: tuple[object, dict] = (None, {})
+        self._posting_cache = _PostingCache(None)
         self._lock = threading.Lock()
         self.checked_at = float("-inf")  # when this process last caught up (bank/index_sync.py)
         self.sync_lock = threading.Lock()
@@ -171,7 +193,7 @@ class SearchIndex:
         tmp.mkdir(parents=True)
         try:
             ix = whoosh_index.create_in(str(tmp), schema())
-            writer = ix.writer(limitmb=256)
+            writer = ix.writer(limitmb=256, codec=_codec())
             count = 0
             for question in questions:
                 writer.add_document(**document(question))
@@ -214,7 +236,7 @@ class SearchIndex:
         process holds the write lock and `wait` is off; with `wait`, wait up to 10 s for it."""
         ix = self._open()
         try:
-            writer = ix.writer(limitmb=128, timeout=10.0 if wait else 0.0, delay=0.05)
+            writer = ix.writer(limitmb=128, timeout=10.0 if wait else 0.0, delay=0.05, codec=_codec())
         except LockError:
             if wait:
                 raise
@@ -266,64 +288,80 @@ class SearchIndex:
         words, extra = query_terms(text)
         if not words:
             return [], 0, []
-        weighted = (
-            [(field, w, 1.0) for field in FIELD_BOOSTS for w in words]
-            + [(field, w, EXPANSION_BOOST) for field in FIELD_BOOSTS for w in extra]
-            # a count only in titles: "3" is in most bodies
-            + [("title", n, EXPANSION_BOOST) for n in counted_numbers(text) if n not in words]
-        )
-        filters = [wq.Term("set", topic)] if topic else []
-        if difficulty:
-            filters.append(wq.Term("difficulty", difficulty))
         searcher = self.searcher()
-        scores = self._scores(searcher, weighted)
-        if filters:
-            allowed = set(searcher.docs_for_query(wq.And(filters)))
-            scores = {doc: score for doc, score in scores.items() if doc in allowed}
-        # best first; equal scores in index order, as whoosh's collector sorts them
-        best = heapq.nlargest(max(offset + limit, RERANK_DEPTH), scores.items(), key=lambda d: (d[1], -d[0]))
+        scores, matched = self._scores(searcher, weighted_query(text, words, extra))
+        if topic or difficulty:
+            filters = [wq.Term("set", topic)] if topic else []
+            if difficulty:
+                filters.append(wq.Term("difficulty", difficulty))
+            allowed = np.zeros(len(matched), dtype=bool)
+            allowed[np.fromiter(searcher.docs_for_query(wq.And(filters)), dtype=np.int64)] = True
+            matched &= allowed
+        found = np.flatnonzero(matched)
+        best = _best(found, scores[found], max(offset + limit, RERANK_DEPTH))
         results = [_Found(searcher.stored_fields(doc), score) for doc, score in best]
         hits = _rerank(text, results[:RERANK_DEPTH]) + [Hit(r["id"], r.score) for r in results[RERANK_DEPTH:]]
-        total = len(scores)
-        return hits[offset : offset + limit], total, words + extra
+        return hits[offset : offset + limit], len(found), words + extra
 
-    def _scores(self, searcher, weighted: list[tuple[str, str, float]]) -> dict[int, float]:
-        """BM25F score of every document matching any (field, term, boost), as whoosh computes
-        it, but a term at a time over whole posting blocks: whoosh's union of matchers costs
-        tens of Python calls per posting and could skip little (docs/performance.md, Scale)."""
+    def _scores(self, searcher, weighted: list[tuple[str, str, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """BM25F score of every document (indexed by document number) for the (field, term,
+        boost)s as whoosh computes it, and which documents match any of them. A term at a time
+        and in numpy: whoosh's union of matchers costs tens of Python calls per posting
+        (docs/performance.md, Scale). The sum runs in the order of `weighted`, in float64, as
+        whoosh's did."""
+        parts = [
+            (docs, contributions * (idf * boost))
+            for field, text, boost in weighted
+            for docs, contributions, idf in [self._postings(searcher, field, text)]
+            if len(docs)
+        ]
+        size = searcher.doc_count_all()
+        if not parts:
+            return np.zeros(size), np.zeros(size, dtype=bool)
+        docs = np.concatenate([d for d, _ in parts])
+        scores = np.bincount(docs, weights=np.concatenate([c for _, c in parts]), minlength=size)
+        matched = np.zeros(size, dtype=bool)
+        matched[docs] = True
+        return scores, matched
+
+    def _postings(self, searcher, field: str, text: str) -> tuple[np.ndarray, np.ndarray, float]:
+        """A term's documents (numbers across segments, deleted ones left out), each one's
+        tf·(k1+1)/(tf+norm), and the term's idf: kept per searcher, up to POSTINGS_KEPT postings,
+        since whoosh decodes posting blocks in Python."""
+        cache = self._posting_cache
+        if cache.searcher is not searcher:
+            cache = self._posting_cache = _PostingCache(searcher)
+        key = (field, text)
+        kept = cache.get(key)
+        if kept is not None:
+            return kept
         weighting = searcher.weighting
-        scores: dict[int, float] = {}
+        k1, b = weighting.K1, weighting._field_B.get(field, weighting.B)
+        all_docs, all_contributions = [], []
         for leaf, offset in searcher.leaf_searchers():
             reader = leaf.reader()
-            deleted = _deleted(reader) if reader.has_deletions() else frozenset()
-            for field, text, boost in weighted:
-                if (field, text) not in reader:
-                    continue
-                k1, b = weighting.K1, weighting._field_B.get(field, weighting.B)
-                norms = self._norms(leaf, field, k1, b, searcher.avg_field_length(field) or 1)
-                factor = searcher.idf(field, text) * boost
-                for ids, weights in _posting_blocks(reader.postings(field, text)):
-                    for doc, tf in zip(ids, weights, strict=True):
-                        if deleted and doc in deleted:
-                            continue
-                        doc_id = doc + offset
-                        scores[doc_id] = scores.get(doc_id, 0.0) + factor * (tf * (k1 + 1) / (tf + norms[doc]))
-        return scores
+            if (field, text) not in reader:
+                continue
+            norms = cache.norms(reader, field, k1, b, searcher.avg_field_length(field) or 1)
+            deleted = cache.deleted(reader)
+            docs, tf = _read_postings(reader.postings(field, text))
+            if deleted is not None:
+                keep = ~deleted[docs]
+                docs, tf = docs[keep], tf[keep]
+            all_docs.append(docs + offset)
+            all_contributions.append(tf * (k1 + 1) / (tf + norms[docs]))
+        kept = (
+            np.concatenate(all_docs) if all_docs else np.zeros(0, dtype=np.int64),
+            np.concatenate(all_contributions) if all_contributions else np.zeros(0),
+            searcher.idf(field, text) if all_docs else 0.0,
+        )
+        cache.add(key, kept)
+        return kept
 
-    def _norms(self, leaf, field: str, k1: float, b: float, average: float) -> list[float]:
-        """BM25's length normalisation of every document of a segment for a field, once per
-        searcher (whoosh reads each document's stored length per posting)."""
-        key = (id(leaf.reader()), field)
-        if self._norm_cache[0] is not self._searcher:
-            self._norm_cache = (self._searcher, {})
-        cache = self._norm_cache[1]
-        if key not in cache:
-            reader = leaf.reader()
-            cache[key] = [
-                k1 * ((1 - b) + b * (reader.doc_field_length(doc, field, 1) or 1) / average)
-                for doc in range(reader.doc_count_all())
-            ]
-        return cache[key]
+    def forget_postings(self) -> None:
+        """Drop the postings kept between searches (bench/foundation.py times a search that reads
+        them all)."""
+        self._posting_cache.clear_terms()
 
     def suggestion(self, text: str) -> str:
         """The query with each English word the index does not know replaced by the closest one
@@ -360,6 +398,77 @@ class _Found(dict):
         self.score = score
 
 
+class _PostingCache:
+    """What scoring reads of one searcher's index, dropped with the searcher: each term's scored
+    postings (the oldest dropped first beyond POSTINGS_KEPT, 16 bytes each) and, per segment,
+    the deleted documents and each field's BM25 length normalisation. Shared by a process's
+    threads: a term read twice at once is read twice, and kept once."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self._terms: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray, float]] = OrderedDict()
+        self._size = 0
+        self._segments: dict[tuple[int, str], np.ndarray | None] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]):
+        with self._lock:
+            kept = self._terms.get(key)
+            if kept is not None:
+                self._terms.move_to_end(key)
+            return kept
+
+    def add(self, key: tuple[str, str], kept) -> None:
+        with self._lock:
+            if key in self._terms:
+                return
+            self._terms[key] = kept
+            self._size += len(kept[0])
+            while self._size > POSTINGS_KEPT and len(self._terms) > 1:
+                _, (docs, _contributions, _idf) = self._terms.popitem(last=False)
+                self._size -= len(docs)
+
+    def clear_terms(self) -> None:
+        with self._lock:
+            self._terms.clear()
+            self._size = 0
+
+    def deleted(self, reader) -> np.ndarray | None:
+        """Which documents of a segment are deleted (an update deletes the old version and adds
+        a new one), None when none is."""
+        key = (id(reader), "")
+        if key not in self._segments:
+            deleted = None
+            if reader.has_deletions():
+                deleted = np.zeros(reader.doc_count_all(), dtype=bool)
+                deleted[np.fromiter(_deleted(reader), dtype=np.int64)] = True
+            self._segments[key] = deleted
+        return self._segments[key]
+
+    def norms(self, reader, field: str, k1: float, b: float, average: float) -> np.ndarray:
+        """k1·((1-b) + b·length/average) of every document of a segment (whoosh reads each
+        document's stored length per posting)."""
+        key = (id(reader), field)
+        if key not in self._segments:
+            lengths = np.fromiter(
+                (reader.doc_field_length(doc, field, 1) or 1 for doc in range(reader.doc_count_all())),
+                dtype=np.float64,
+            )
+            self._segments[key] = k1 * ((1 - b) + b * lengths / average)
+        return self._segments[key]
+
+
+def _best(docs: np.ndarray, scores: np.ndarray, count: int) -> list[tuple[int, float]]:
+    """The `count` best (document, score), best first; equal scores in index order, as whoosh's
+    collector sorts them."""
+    if len(docs) > count:
+        threshold = np.partition(scores, len(scores) - count)[len(scores) - count]
+        keep = scores >= threshold  # every document tied with the last one, sorted below
+        docs, scores = docs[keep], scores[keep]
+    order = np.lexsort((docs, -scores))[:count]
+    return [(int(docs[i]), float(scores[i])) for i in order]
+
+
 def _deleted(reader) -> frozenset[int]:
     """The segment's deleted documents (an update deletes the old version and adds a new one)."""
     found = getattr(reader, "deleted_docs_set", None)  # whoosh's segment reader caches it
@@ -368,24 +477,36 @@ def _deleted(reader) -> frozenset[int]:
     return frozenset(doc for doc in range(reader.doc_count_all()) if reader.is_deleted(doc))
 
 
-def _posting_blocks(matcher):
-    """(doc numbers, weights) of a posting list: whole blocks from whoosh's own codec, one by one
-    from any other matcher."""
+def _read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
+    """A posting list's document numbers and weights as arrays. From whoosh's own codec, block
+    by block without decoding a posting in Python: its ids are stored as deltas from the
+    block's start, summed here in numpy. From any other matcher, one posting at a time."""
     if isinstance(matcher, FilterMatcher):  # deletions: the caller skips them
         matcher = matcher.child
-    if isinstance(matcher, W3LeafMatcher):
+    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
+        deltas, weights, lengths = [], [], []
         while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            yield matcher._ids, matcher._weights
+            if matcher._data is None:
+                matcher._read_data()
+            ids, found = matcher._data[:2]
+            deltas.extend(ids)
+            # all 1.0 is stored as None, all equal as one number (W3PostingsWriter._mini_weights)
+            if found is None or isinstance(found, float):
+                found = [1.0 if found is None else found] * len(ids)
+            weights.extend(found)
+            lengths.append(len(ids))
             matcher._next_block()
-        return
-    ids, weights = [], []
+        summed = np.cumsum(np.array(deltas, dtype=np.int64))
+        if len(lengths) > 1:  # each block starts again from 0: take off the blocks before it
+            ends = np.cumsum(lengths)[:-1] - 1
+            summed -= np.repeat(np.concatenate(([0], summed[ends])), lengths)
+        return summed, np.array(weights, dtype=np.float64)
+    ids, found = [], []
     while matcher.is_active():
         ids.append(matcher.id())
-        weights.append(matcher.weight())
+        found.append(matcher.weight())
         matcher.next()
-    yield ids, weights
+    return np.array(ids, dtype=np.int64), np.array(found, dtype=np.float64)
 
 
 def _rerank(text: str, results) -> list[Hit]:
