@@ -279,7 +279,7 @@ def test_scores_are_whooshs_own_bm25f_over_blocks_segments_and_deletions(
     path.write_text(sample_text().replace("什么是自注意力？", "什么是自注意力与交叉注意力？"), encoding="utf-8")
     load(content_dir)  # the changed question is deleted from its segment and added in a new one
     index = search.default_index()
-    searcher = index.searcher()
+    searcher, kept = index._current()
     readers = [leaf.reader() for leaf, _ in searcher.leaf_searchers()]
     assert len(readers) > 1 and any(r.has_deletions() for r in readers)
     compared = 0
@@ -293,7 +293,7 @@ def test_scores_are_whooshs_own_bm25f_over_blocks_segments_and_deletions(
         "zzzz",
     ]:
         weighted = search.weighted_query(query, *search.query_terms(query))
-        scores, matched = index._scores(searcher, weighted)
+        scores, matched = index._scores(searcher, kept, weighted)
         theirs = {
             hit.docnum: hit.score
             for hit in searcher.search(wq.Or([wq.Term(f, t, boost=b) for f, t, b in weighted]), limit=None)
@@ -302,3 +302,73 @@ def test_scores_are_whooshs_own_bm25f_over_blocks_segments_and_deletions(
         assert all(scores[doc] == pytest.approx(score, rel=1e-9) for doc, score in theirs.items()), query
         compared += len(theirs)
     assert compared > 100
+
+
+def test_threads_searching_at_once_read_their_own_postings(bundled):
+    """A web process's threads share one searcher, whose readers keep one file position per
+    segment: reads of postings not kept yet must not interleave (they read each other's blocks,
+    and the wrong postings would then be kept for every later search)."""
+    import sys
+    import threading
+
+    queries = [
+        "LoRA 的秩怎么选",
+        "KV cache",
+        "检索 召回 排序",
+        "显存 优化器",
+        "位置编码 rope",
+        "量化 int8",
+        "幻觉 评估",
+    ]
+    index = search.SearchIndex(bundled)
+    expected = {}
+    for q in queries:
+        index.forget_postings()
+        expected[q] = [(h.id, h.score) for h in index.search(q, limit=20)[0]]
+    failures = []
+
+    def run(offset: int) -> None:
+        for round_ in range(12):
+            q = queries[(offset + round_) % len(queries)]
+            try:
+                index.forget_postings()
+                got = [(h.id, h.score) for h in index.search(q, limit=20)[0]]
+            except Exception as exc:  # noqa: BLE001 — a broken read is what this looks for
+                failures.append((q, repr(exc)))
+                continue
+            if got != expected[q]:
+                failures.append((q, got[:3]))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not failures, failures[:5]
+
+
+def test_a_search_under_way_finishes_when_another_thread_opens_the_changed_index(content_dir, private_index):
+    """One thread's search still reads the searcher it started with while another, after a
+    publish, opens the new one: the old searcher is let go, not closed under it."""
+    path = write_set(content_dir, "sample.md", sample_text())
+    load(content_dir)
+    index = search.default_index()
+    searcher, kept = index._current()
+    weighted = search.weighted_query("自注意力", *search.query_terms("自注意力"))
+
+    def best_of_the_first_thread() -> str:
+        scores, matched = index._scores(searcher, kept, weighted)
+        return searcher.stored_fields(int(scores.argmax()))["id"] if matched.any() else ""
+
+    before = best_of_the_first_thread()
+    path.write_text(sample_text().replace("什么是自注意力？", "什么是自注意力与交叉注意力？"), encoding="utf-8")
+    load(content_dir)
+    assert index.search("交叉注意力", topic="sample")[0][0].id == "sample-self-attention"  # the new searcher
+    assert index._current()[0] is not searcher
+    kept.clear_terms()  # the first thread reads its postings from its own searcher's files again
+    assert before and best_of_the_first_thread() == before

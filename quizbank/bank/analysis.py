@@ -119,7 +119,7 @@ def grams(text: str) -> dict[str, float]:
     return {g: _FUNCTION_WEIGHT if set(g) <= _FUNCTION_CHARS else 1.0 for g in [*found, *pairs]}
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=2048)
 def _title_grams(title: str) -> frozenset[str]:
     """A title's grams, kept: search compares its best 20 titles with every query."""
     return frozenset(grams(title))

@@ -176,7 +176,7 @@ class SearchIndex:
         self._searcher = None
         self._opened = None  # the directory's inode when opened: a rebuild elsewhere replaces it
         self._vocabulary: tuple[object, list[str]] | None = None
-        self._posting_cache = _PostingCache(None)
+        self._posting_cache = _PostingCache(None, None)
         self._lock = threading.Lock()
         self.checked_at = float("-inf")  # when this process last caught up (bank/index_sync.py)
         self.sync_lock = threading.Lock()
@@ -264,22 +264,26 @@ class SearchIndex:
         return self._index
 
     def _close(self) -> None:
-        if self._searcher is not None:
-            self._searcher.close()
+        """Let go of the open index and searcher. They are not closed: another thread may be
+        searching with them, and closing would fail its search; their files close when the last
+        search using them ends."""
         self._searcher = None
         self._index = None
 
     def searcher(self):
+        return self._current()[0]
+
+    def _current(self) -> tuple[object, _PostingCache]:
+        """The searcher of the index as it is now, and what is kept of it."""
         with self._lock:
             if self._searcher is not None and self._opened != _inode(self.path):
                 self._close()
+            if self._searcher is not None and not self._searcher.up_to_date():
+                self._close()  # Searcher.refresh() can keep serving deleted documents: reopen
             if self._searcher is None:
                 self._searcher = self._open().searcher(weighting=BM25F())
-            elif not self._searcher.up_to_date():
-                # Searcher.refresh() can keep serving deleted documents: reopen instead.
-                self._close()
-                self._searcher = self._open().searcher(weighting=BM25F())
-            return self._searcher
+                self._posting_cache = _PostingCache(self._searcher, self._posting_cache)
+            return self._searcher, self._posting_cache
 
     def search(
         self, text: str, *, topic: str = "", difficulty: str = "", limit: int = 10, offset: int = 0
@@ -288,49 +292,40 @@ class SearchIndex:
         words, extra = query_terms(text)
         if not words:
             return [], 0, []
-        searcher = self.searcher()
-        scores, matched = self._scores(searcher, weighted_query(text, words, extra))
+        searcher, cache = self._current()
+        scores, matched = self._scores(searcher, cache, weighted_query(text, words, extra))
         if topic or difficulty:
             filters = [wq.Term("set", topic)] if topic else []
             if difficulty:
                 filters.append(wq.Term("difficulty", difficulty))
             allowed = np.zeros(len(matched), dtype=bool)
-            allowed[np.fromiter(searcher.docs_for_query(wq.And(filters)), dtype=np.int64)] = True
+            with cache.reading:
+                allowed[np.fromiter(searcher.docs_for_query(wq.And(filters)), dtype=np.int64)] = True
             matched &= allowed
         found = np.flatnonzero(matched)
         best = _best(found, scores[found], max(offset + limit, RERANK_DEPTH))
-        results = [_Found(searcher.stored_fields(doc), score) for doc, score in best]
+        with cache.reading:
+            results = [_Found(searcher.stored_fields(doc), score) for doc, score in best]
         hits = _rerank(text, results[:RERANK_DEPTH]) + [Hit(r["id"], r.score) for r in results[RERANK_DEPTH:]]
         return hits[offset : offset + limit], len(found), words + extra
 
-    def _scores(self, searcher, weighted: list[tuple[str, str, float]]) -> tuple[np.ndarray, np.ndarray]:
+    def _scores(self, searcher, cache: _PostingCache, weighted: list[tuple[str, str, float]]):
         """BM25F score of every document (indexed by document number) for the (field, term,
-        boost)s as whoosh computes it, and which documents match any of them. A term at a time
-        and in numpy: whoosh's union of matchers costs tens of Python calls per posting
-        (docs/performance.md, Scale). The sum runs in the order of `weighted`, in float64, as
-        whoosh's did."""
-        parts = [
-            (docs, contributions * (idf * boost))
-            for field, text, boost in weighted
-            for docs, contributions, idf in [self._postings(searcher, field, text)]
-            if len(docs)
-        ]
+        boost)s, and which documents match any of them: a term at a time, in numpy (whoosh's
+        union of matchers costs tens of Python calls per posting, docs/performance.md). Each
+        document's terms are added in the order of `weighted`, in float64."""
         size = searcher.doc_count_all()
-        if not parts:
-            return np.zeros(size), np.zeros(size, dtype=bool)
-        docs = np.concatenate([d for d, _ in parts])
-        scores = np.bincount(docs, weights=np.concatenate([c for _, c in parts]), minlength=size)
-        matched = np.zeros(size, dtype=bool)
-        matched[docs] = True
+        scores, matched = np.zeros(size), np.zeros(size, dtype=bool)
+        for field, text, boost in weighted:
+            docs, contributions, idf = self._postings(searcher, cache, field, text)
+            if len(docs):
+                np.add.at(scores, docs, contributions * (idf * boost))
+                matched[docs] = True
         return scores, matched
 
-    def _postings(self, searcher, field: str, text: str) -> tuple[np.ndarray, np.ndarray, float]:
+    def _postings(self, searcher, cache: _PostingCache, field: str, text: str):
         """A term's documents (numbers across segments, deleted ones left out), each one's
-        tf·(k1+1)/(tf+norm), and the term's idf: kept per searcher, up to POSTINGS_KEPT postings,
-        since whoosh decodes posting blocks in Python."""
-        cache = self._posting_cache
-        if cache.searcher is not searcher:
-            cache = self._posting_cache = _PostingCache(searcher)
+        tf·(k1+1)/(tf+norm), and the term's idf; kept for the next searches."""
         key = (field, text)
         kept = cache.get(key)
         if kept is not None:
@@ -338,22 +333,24 @@ class SearchIndex:
         weighting = searcher.weighting
         k1, b = weighting.K1, weighting._field_B.get(field, weighting.B)
         all_docs, all_contributions = [], []
-        for leaf, offset in searcher.leaf_searchers():
-            reader = leaf.reader()
-            if (field, text) not in reader:
-                continue
-            norms = cache.norms(reader, field, k1, b, searcher.avg_field_length(field) or 1)
-            deleted = cache.deleted(reader)
-            docs, tf = _read_postings(reader.postings(field, text))
-            if deleted is not None:
-                keep = ~deleted[docs]
-                docs, tf = docs[keep], tf[keep]
-            all_docs.append(docs + offset)
-            all_contributions.append(tf * (k1 + 1) / (tf + norms[docs]))
+        with cache.reading:  # whoosh's readers share one file position per segment
+            for leaf, offset in searcher.leaf_searchers():
+                reader = leaf.reader()
+                if (field, text) not in reader:
+                    continue
+                norms = cache.norms(reader, field, k1, b, searcher.avg_field_length(field) or 1)
+                deleted = cache.deleted(reader)
+                docs, tf = _read_postings(reader.postings(field, text))
+                if deleted is not None:
+                    keep = ~deleted[docs]
+                    docs, tf = docs[keep], tf[keep]
+                all_docs.append(docs + offset)
+                all_contributions.append(tf * (k1 + 1) / (tf + norms[docs]))
+            idf = searcher.idf(field, text) if all_docs else 0.0
         kept = (
             np.concatenate(all_docs) if all_docs else np.zeros(0, dtype=np.int64),
             np.concatenate(all_contributions) if all_contributions else np.zeros(0),
-            searcher.idf(field, text) if all_docs else 0.0,
+            idf,
         )
         cache.add(key, kept)
         return kept
@@ -361,18 +358,22 @@ class SearchIndex:
     def forget_postings(self) -> None:
         """Drop the postings kept between searches (bench/foundation.py times a search that reads
         them all)."""
-        self._posting_cache.clear_terms()
+        self._current()[1].clear_terms()
 
     def suggestion(self, text: str) -> str:
         """The query with each English word the index does not know replaced by the closest one
         it knows ("transfomer" -> "transformer"); "" when there is nothing to correct."""
-        searcher = self.searcher()
+        searcher, cache = self._current()
         reader = searcher.reader()
         corrected = text
         for word in dict.fromkeys(terms(text)):
-            if not re.fullmatch(r"[a-z]{4,}", word) or any(reader.doc_frequency(f, word) for f in FIELD_BOOSTS):
+            if not re.fullmatch(r"[a-z]{4,}", word):
                 continue
-            close = difflib.get_close_matches(word, self._known_words(searcher), n=1, cutoff=0.8)
+            with cache.reading:
+                if any(reader.doc_frequency(f, word) for f in FIELD_BOOSTS):
+                    continue
+                known = self._known_words(searcher)
+            close = difflib.get_close_matches(word, known, n=1, cutoff=0.8)
             if close:
                 corrected = re.sub(re.escape(word), close[0], corrected, flags=re.I)
         return corrected if corrected != text else ""
@@ -399,17 +400,25 @@ class _Found(dict):
 
 
 class _PostingCache:
-    """What scoring reads of one searcher's index, dropped with the searcher: each term's scored
-    postings (the oldest dropped first beyond POSTINGS_KEPT, 16 bytes each) and, per segment,
-    the deleted documents and each field's BM25 length normalisation. Shared by a process's
-    threads: a term read twice at once is read twice, and kept once."""
+    """What scoring reads of one searcher's index, made with the searcher and dropped with it:
+    each term's scored postings (the oldest dropped first beyond POSTINGS_KEPT, 16 bytes each)
+    and each segment's deleted documents; the documents' field lengths are carried over from
+    the previous searcher for the segments the two share (a publish adds a small segment).
+    `reading` serialises reads of the searcher's files: whoosh's readers keep one file position
+    per segment, and two threads reading postings at once read each other's blocks."""
 
-    def __init__(self, searcher):
+    def __init__(self, searcher, previous: _PostingCache | None):
         self.searcher = searcher
+        self.reading = threading.Lock()
         self._terms: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray, float]] = OrderedDict()
         self._size = 0
-        self._segments: dict[tuple[int, str], np.ndarray | None] = {}
         self._lock = threading.Lock()
+        self._deleted: dict[int, np.ndarray | None] = {}
+        self._lengths: dict[tuple[object, str], np.ndarray] = {}
+        self._norms: dict[tuple[object, str], np.ndarray] = {}
+        if previous is not None and searcher is not None:
+            shared = {_segment_id(leaf.reader()) for leaf, _ in searcher.leaf_searchers()}
+            self._lengths = {key: v for key, v in previous._lengths.items() if key[0] in shared}
 
     def get(self, key: tuple[str, str]):
         with self._lock:
@@ -435,27 +444,33 @@ class _PostingCache:
 
     def deleted(self, reader) -> np.ndarray | None:
         """Which documents of a segment are deleted (an update deletes the old version and adds
-        a new one), None when none is."""
-        key = (id(reader), "")
-        if key not in self._segments:
+        a new one), None when none is. Call holding `reading`."""
+        if id(reader) not in self._deleted:
             deleted = None
             if reader.has_deletions():
                 deleted = np.zeros(reader.doc_count_all(), dtype=bool)
                 deleted[np.fromiter(_deleted(reader), dtype=np.int64)] = True
-            self._segments[key] = deleted
-        return self._segments[key]
+            self._deleted[id(reader)] = deleted
+        return self._deleted[id(reader)]
 
     def norms(self, reader, field: str, k1: float, b: float, average: float) -> np.ndarray:
-        """k1·((1-b) + b·length/average) of every document of a segment (whoosh reads each
-        document's stored length per posting)."""
-        key = (id(reader), field)
-        if key not in self._segments:
-            lengths = np.fromiter(
-                (reader.doc_field_length(doc, field, 1) or 1 for doc in range(reader.doc_count_all())),
-                dtype=np.float64,
-            )
-            self._segments[key] = k1 * ((1 - b) + b * lengths / average)
-        return self._segments[key]
+        """BM25's k1·((1-b) + b·length/average) of every document of a segment in a field.
+        Call holding `reading`."""
+        key = (_segment_id(reader), field)
+        if key not in self._norms:
+            if key not in self._lengths:  # 1 for a document without the field, as whoosh reads it
+                self._lengths[key] = np.fromiter(
+                    (reader.doc_field_length(doc, field, 1) or 1 for doc in range(reader.doc_count_all())),
+                    dtype=np.float64,
+                )
+            self._norms[key] = k1 * ((1 - b) + b * self._lengths[key] / average)
+        return self._norms[key]
+
+
+def _segment_id(reader) -> object:
+    """A segment's own id (its documents and their lengths never change), or the reader's."""
+    segment = getattr(reader, "segment", None)
+    return segment().segment_id() if callable(segment) else id(reader)
 
 
 def _best(docs: np.ndarray, scores: np.ndarray, count: int) -> list[tuple[int, float]]:
