@@ -50,6 +50,20 @@ def timed(fn) -> float:
     return time.perf_counter() - started
 
 
+def query_times_ms(search_fn, repeat: int, before=None) -> list[float]:
+    """Each query of QUERIES timed `repeat` times over, in passes; `before` runs untimed ahead
+    of each search."""
+    samples = []
+    for _ in range(repeat):
+        for q in QUERIES:
+            if before is not None:
+                before()
+            started = time.perf_counter()
+            search_fn(q)
+            samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--questions", type=int, default=10_000)
@@ -82,22 +96,10 @@ def main() -> None:
     index = search.default_index()
     for q in QUERIES:  # warm: open the searcher, fill OS caches
         index.search(q, limit=10)
-    whoosh_ms = []
-    for _ in range(args.repeat):
-        for q in QUERIES:
-            started = time.perf_counter()
-            index.search(q, limit=10)
-            whoosh_ms.append((time.perf_counter() - started) * 1000)
-
+    whoosh_ms = query_times_ms(lambda q: index.search(q, limit=10), args.repeat)
     # The same with nothing kept between searches: each term's postings read from the index
     # again (a process's first searches, or terms not searched lately).
-    cold_ms = []
-    for _ in range(args.repeat):
-        for q in QUERIES:
-            index.forget_postings()
-            started = time.perf_counter()
-            index.search(q, limit=10)
-            cold_ms.append((time.perf_counter() - started) * 1000)
+    cold_ms = query_times_ms(lambda q: index.search(q, limit=10), args.repeat, before=index.forget_postings)
 
     # Reference: SQLite FTS5 over the same fields, segmented by the same jieba analyser.
     fts = sqlite3.connect(":memory:")
@@ -120,12 +122,7 @@ def main() -> None:
 
     for q in QUERIES:
         fts_search(q)
-    fts_ms = []
-    for _ in range(args.repeat):
-        for q in QUERIES:
-            started = time.perf_counter()
-            fts_search(q)
-            fts_ms.append((time.perf_counter() - started) * 1000)
+    fts_ms = query_times_ms(fts_search, args.repeat)
 
     report = {
         "load_average_at_start": load_average,

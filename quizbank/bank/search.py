@@ -408,7 +408,6 @@ class _PostingCache:
     per segment, and two threads reading postings at once read each other's blocks."""
 
     def __init__(self, searcher, previous: _PostingCache | None):
-        self.searcher = searcher
         self.reading = threading.Lock()
         self._terms: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray, float]] = OrderedDict()
         self._size = 0
