@@ -15,12 +15,14 @@ import json
 import os
 import pstats
 import re
+import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 from common import analyze_tables, django_in, machine
+from practice import SETTINGS, URLS
 
 CARD_RE = re.compile(r'data-question="([^"]+)"')
 TOKEN_RE = re.compile(r"token=([0-9a-z]+)")
@@ -29,7 +31,11 @@ TOKEN_RE = re.compile(r"token=([0-9a-z]+)")
 def setup(work: Path, database_url: str | None, analyze: bool = True) -> dict:
     if database_url:
         os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizbank.settings")
+    # bench/practice.py's settings and URLconf: the app plus its plain page, the reference
+    (work / "bench_settings.py").write_text(SETTINGS)
+    (work / "bench_urls.py").write_text(URLS)
+    sys.path.insert(0, str(work))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench_settings"
     django_in(work)
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.utils import timezone
@@ -75,7 +81,7 @@ def run(pairs: int, data: dict, profile: bool) -> dict:
 
     url = f"/practice/decks/{data['deck']}/"
     rate_url = f"/practice/decks/{data['deck']}/rate/"
-    times = {"warm-up": 0.0, "next": 0.0, "rate": 0.0}
+    times = {"warm-up": 0.0, "next": 0.0, "rate": 0.0, "plain": 0.0}
     profiler = cProfile.Profile() if profile else None
 
     def trace(sql):  # SQLite's own view: also the connection's PRAGMAs, BEGIN, COMMIT, savepoints
@@ -120,10 +126,13 @@ def run(pairs: int, data: dict, profile: bool) -> dict:
             question, token = CARD_RE.search(page).group(1), TOKEN_RE.search(page).group(1)
             response = request("rate", client.post, rate_url, {"question": question, "token": token, "rating": "3"})
             assert response.status_code == 200, response.content[:300]
+            request("plain", client.get, "/bench/plain/")
         if profiler:
             profiler.disable()
     result = {
         "ms_per_request": {k: round(v * 1000 / pairs, 2) for k, v in times.items()},
+        # the plain page (a template and one query, the same signed-in client) against a card
+        "plain_over_next_rate": round(2 * times["plain"] / (times["next"] + times["rate"]), 3),
         "statements_per_request": {
             (k if isinstance(k, str) else "/".join(k)): round(v / pairs, 2)
             for k, v in sorted(statements.items(), key=str)
@@ -134,6 +143,8 @@ def run(pairs: int, data: dict, profile: bool) -> dict:
         [action, round(seconds * 1000 / pairs, 2), sql[:300]] for (action, sql), seconds in sql_time.most_common(6)
     ]
     if profiler:
+        if os.environ.get("PROFILE_OUT"):
+            profiler.dump_stats(os.environ["PROFILE_OUT"])
         pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(45)
     return result
 

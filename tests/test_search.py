@@ -236,6 +236,18 @@ def test_a_query_matching_nearly_every_question_lists_only_the_most_relevant(cli
     assert "找到 " in html and "最相关的" not in html
 
 
+def test_a_page_past_the_end_shows_the_last_page_not_nothing_found(client, bundled):
+    url = reverse("bank:search")
+    last = client.get(url, {"q": "模型", "page": 2}).content.decode()
+    for page in (3, 999, 1000):
+        html = client.get(url, {"q": "模型", "page": page}).content.decode()
+        assert "没有找到相关题目" not in html and html.count('<p class="snippet">') == 10
+        assert 'start="11"' in html and "上一页" in html and "下一页" not in html
+        assert html.split('<ol class="results"')[1] == last.split('<ol class="results"')[1]
+    html = client.get(url, {"q": "LoRA 的秩怎么选", "page": 999}).content.decode()  # not a broad query
+    assert "没有找到相关题目" not in html and '<p class="snippet">' in html
+
+
 def test_only_the_results_near_the_best_are_listed_for_a_broad_query():
     hits = [search.Hit("best", 20.0), *(search.Hit(f"q{i}", 2.0) for i in range(30))]
     listed, broad = search.most_relevant(hits, total=285, in_scope=315)

@@ -96,6 +96,7 @@ class SearchPage:
     corrected: str = ""  # the query found nothing; these results are for this spelling
     suggestion: str = ""  # a spelling the index knows better
     wordless: bool = False  # only punctuation, symbols or emoji: nothing to search for
+    page: int = 1  # the page shown: the last one when the one asked for is past the end
 
 
 def search_questions(text: str, *, topic: str = "", difficulty: str = "", page: int = 1, per_page: int = 10):
@@ -116,6 +117,7 @@ def search_questions(text: str, *, topic: str = "", difficulty: str = "", page: 
         )
         hits, broad = search_index.most_relevant(hits, total, in_scope.count())
     listed = len(hits) if broad else total
+    page = min(page, max(1, -(-listed // per_page)))  # past the end: the last page (as Paginator.get_page)
     hits = hits[(page - 1) * per_page : page * per_page]
     rows = (
         Question.objects.select_related("question_set")
@@ -133,7 +135,7 @@ def search_questions(text: str, *, topic: str = "", difficulty: str = "", page: 
         if h.id in rows
     ]
     wordless = not any(ch.isalnum() for ch in text)
-    return SearchPage(results, total, listed, words, broad, corrected, suggestion, wordless)
+    return SearchPage(results, total, listed, words, broad, corrected, suggestion, wordless, page)
 
 
 _SNIPPET_SOURCES = ("answer_md", "extended_md", "body_md")  # the first that says a query word

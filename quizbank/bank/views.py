@@ -62,6 +62,7 @@ def search(request: HttpRequest):
             page=page,
         )
     total = found.total if found else 0
+    page = found.page if found else page
     context = {
         "form": form,
         "found": found,

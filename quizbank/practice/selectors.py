@@ -7,13 +7,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils.dates import MONTHS_AP
 from django.utils.translation import gettext_lazy as _
 
 from quizbank.bank.models import Question, QuestionSet
 from quizbank.grading.models import Attempt
-from quizbank.practice import scheduling, services
+from quizbank.practice import queue, scheduling, services
 from quizbank.practice.models import Card, PracticeSettings, QuestionNote, ReviewLog
 
 SESSION_GAP = timedelta(hours=6)
@@ -37,28 +37,29 @@ def reveal_context(user, shown: services.ShownCard, now: datetime) -> dict:
     }
 
 
+UNREAD = object()
+
+
 def answered_context(
-    user, shown: services.ShownCard | None, now: datetime, prefs: PracticeSettings | None = None
+    user,
+    shown: services.ShownCard | None,
+    now: datetime,
+    prefs: PracticeSettings | None = None,
+    attempt_id: int | None | object = UNREAD,
 ) -> dict:
     """A card answered by typing but not rated yet comes back answered (after a reload, an undo):
     the answer, its grade or check, and the rating buttons. Only answers of the current study day
-    made since the card's last rating count."""
+    made since the card's last rating count (`queue.answered_attempt`; `attempt_id` when the queue
+    already read it)."""
     if shown is None:
         return {}
-    rated_since = ReviewLog.objects.filter(user=user, question=shown.question, reviewed_at__gte=OuterRef("created_at"))
-    attempt = (
-        Attempt.objects.filter(
-            user=user,
-            question=shown.question,
-            created_at__gte=(prefs or services.settings_for(user)).day_start(now),
-            logs__isnull=True,
-        )
-        .exclude(Exists(rated_since))
-        .select_related("grade")
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    if attempt is None:
+    if attempt_id is UNREAD:
+        day_start = (prefs or services.settings_for(user)).day_start(now)
+        attempt_id = queue.answered_attempt(user.pk, shown.question.pk, day_start)
+    if attempt_id is None:
+        return {}
+    attempt = Attempt.objects.select_related("grade").filter(pk=attempt_id).first()
+    if attempt is None:  # deleted in between
         return {}
     context = {"attempt": attempt, "mode": "typed", **reveal_context(user, shown, now)}
     if shown.question.qtype != "free":

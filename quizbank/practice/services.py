@@ -15,14 +15,12 @@ from django.db.models import Count, Q, Sum
 from quizbank.bank.markup import numeric_matches
 from quizbank.bank.models import Question
 from quizbank.grading.models import Attempt, AttemptStatus
-from quizbank.practice import kept, numeric, scheduling
+from quizbank.practice import kept, numeric, queue, scheduling
 from quizbank.practice.models import Card, Deck, PracticeSettings, QuestionNote, ReviewLog
+from quizbank.practice.queue import QueueCounts
 
 NEW_TOKEN = "new"
 TOKEN_RE = re.compile(r"^(new|[0-9]{1,10})$")
-LEARN_AHEAD = timedelta(minutes=20)
-COUNT_CAP = 9999
-LEARNING_PHASES = (1, 3)  # fsrs State.Learning, State.Relearning
 KIND_BY_PHASE = {1: "learn", 2: "review", 3: "relearn"}
 
 
@@ -36,13 +34,6 @@ class NothingToUndo(Exception):
 
 class WrongAttempt(Exception):
     """The answer sent with a rating was not this user's answer to this card, or already rated."""
-
-
-@dataclass
-class QueueCounts:
-    new: int = 0
-    learning: int = 0
-    review: int = 0
 
 
 @dataclass
@@ -84,40 +75,22 @@ def today_counts(user, prefs: PracticeSettings, now: datetime) -> dict:
     )
 
 
+def read_queue(*, user, deck: Deck, now: datetime, prefs: PracticeSettings | None = None) -> queue.Found:
+    """The queue as a card page needs it: the card, its counts, the last rating, the typed answer
+    waiting for a rating (`queue`: three statements whatever the deck's size)."""
+    return queue.read(user=user, deck=deck, now=now, prefs=prefs or settings_for(user))
+
+
+def shown_card(found: queue.Found) -> ShownCard | None:
+    if found.question is None:
+        return None
+    return ShownCard(question=found.question, card=found.card, token=token_for(found.card), counts=found.counts)
+
+
 def next_card(*, user, deck: Deck, now: datetime, prefs: PracticeSettings | None = None) -> ShownCard | None:
     """Due reviews first (most overdue first), then new cards up to the day's limit, then
-    learning cards due within 20 minutes. A fixed number of queries, whatever the deck size."""
-    prefs = prefs or settings_for(user)
-    done = today_counts(user, prefs, now)
-    cards = Card.objects.for_user(user).available(now).filter(deck.card_filter())
-    reviews_left = max(0, prefs.reviews_per_day - done["review"])
-    new_left = max(0, prefs.new_per_day - done["new"])
-
-    due = cards.filter(due__lte=now)
-    if not reviews_left:
-        due = due.filter(phase__in=LEARNING_PHASES)
-    card = due.select_related("question__question_set").order_by("due", "id").first()
-    question = card.question if card else None
-    # built only when new cards may be shown: a queryset costs its filters' Python even unused
-    unseen = deck.questions().exclude(id__in=Card.objects.filter(user=user).values("question_id")) if new_left else None
-    if card is None and new_left:
-        question = unseen.select_related("question_set").order_by("question_set__order", "position").first()
-    if question is None:
-        card = cards.filter(due__lte=now + LEARN_AHEAD, phase__in=LEARNING_PHASES).select_related(
-            "question__question_set"
-        )
-        card = card.order_by("due", "id").first()
-        question = card.question if card else None
-    if question is None:
-        return None
-    # counts as Anki shows them: capped by what is left of today's limits, so counting stops early
-    soon = cards.filter(due__lte=now + LEARN_AHEAD)
-    counts = QueueCounts(
-        new=unseen[:new_left].count() if new_left else 0,
-        learning=soon.filter(phase__in=LEARNING_PHASES)[:COUNT_CAP].count(),
-        review=soon.filter(phase=2, due__lte=now)[:reviews_left].count() if reviews_left else 0,
-    )
-    return ShownCard(question=question, card=card, token=token_for(card), counts=counts)
+    learning cards due within 20 minutes."""
+    return shown_card(read_queue(user=user, deck=deck, now=now, prefs=prefs))
 
 
 def interval_previews(*, prefs: PracticeSettings, card: Card | None, now: datetime) -> dict[int, str]:
@@ -162,7 +135,7 @@ def rate_card(
             except IntegrityError as exc:
                 raise StaleCard from exc
         else:
-            card = Card.objects.filter(user=user, question=question).first()
+            card = queue.card_of(user.pk, question)
             if card is None or str(card.revision) != token:
                 raise StaleCard
             state_before = card.state

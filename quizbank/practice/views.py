@@ -19,9 +19,9 @@ from quizbank.bank.models import Question
 from quizbank.grading import services as grading
 from quizbank.grading.models import Attempt
 from quizbank.htmx import wants_partial
-from quizbank.practice import kept, selectors, services
+from quizbank.practice import kept, queue, selectors, services
 from quizbank.practice.forms import AnswerForm, DeckForm, NoteForm, PracticeSettingsForm, RateForm, UndoForm
-from quizbank.practice.models import Card, Deck
+from quizbank.practice.models import Deck
 from quizbank.practice.numeric import NumberError
 from quizbank.redirects import same_site_path
 
@@ -46,13 +46,17 @@ def _stored_deck(request, deck_id: int) -> Deck:
 
 
 def _question(question_id: str) -> Question:
-    return get_object_or_404(Question.objects.active().select_related("question_set"), id=question_id)
+    question = queue.active_question(question_id)
+    if question is None:
+        raise Http404(_("没有这道题，或它已下线。"))
+    return question
 
 
 def _card_view(request, deck: Deck, context: dict, status: int = 200) -> HttpResponse:
     """The study page, or just its #card element for htmx."""
     context.setdefault("mode", request.GET.get("mode") if request.GET.get("mode") in ("recall", "typed") else deck.mode)
-    context.setdefault("last_log", selectors.last_log(request.user))
+    if "last_log" not in context:  # (setdefault would run the query even when it is given)
+        context["last_log"] = selectors.last_log(request.user)
     context["deck"] = deck
     context["answer_max"] = settings.QUIZBANK_ANSWER_MAX_CHARS
     if context.get("shown") is None and "summary" not in context and not context.get("stale"):
@@ -65,7 +69,7 @@ def _card_view(request, deck: Deck, context: dict, status: int = 200) -> HttpRes
 def _shown_for(request, question: Question, token: str | None = None) -> services.ShownCard:
     """The card as it is now, carrying `token` (the revision it was shown with) when given: a
     rating made from a page shown before the card changed must be refused, not re-issued."""
-    card = Card.objects.filter(user=request.user, question=question).first()
+    card = queue.card_of(request.user.pk, question)
     current = services.token_for(card)
     return services.ShownCard(question=question, card=card, token=current if token is None else token)
 
@@ -111,8 +115,13 @@ def study(request: HttpRequest, deck_id: int):
     ):
         request.session[SESSION_KEY] = {"deck": deck.pk, "since": now.isoformat()}
     prefs = services.settings_for(request.user)
-    shown = services.next_card(user=request.user, deck=deck, now=now, prefs=prefs)
-    context = {"shown": shown, **selectors.answered_context(request.user, shown, now, prefs)}
+    found = services.read_queue(user=request.user, deck=deck, now=now, prefs=prefs)
+    shown = services.shown_card(found)
+    context = {
+        "shown": shown,
+        "last_log": found.last_log,
+        **selectors.answered_context(request.user, shown, now, prefs, attempt_id=found.answered_attempt),
+    }
     if shown and request.GET.get("reveal") == "1" and "attempt" not in context:
         context.update(selectors.reveal_context(request.user, shown, now))
     return _card_view(request, deck, context)

@@ -1,0 +1,287 @@
+"""The practice queue read in hand-written SQL: what a card page asks on every request.
+
+`services.next_card` used to build 6–8 ORM querysets per card; building them (filters, the SQL
+compiler) cost more than running them. Here the same questions are three statements whose text
+is written once:
+
+1. today's new and review counts (the day's limits) and the last rating (the undo link);
+2. the card to show: the most overdue due card, else the first unseen question while new cards
+   are left today, else a learning card due within `LEARN_AHEAD` (one statement each, tried in
+   that order; usually the first finds it);
+3. the queue's counts as Anki shows them, each capped by what is left of today's limits, and the
+   typed answer to this card not rated yet (it brings the card back answered).
+
+The selection is `Deck.card_filter` / `Deck.questions` in SQL (`_scope`); rows become model
+instances through the same converters the ORM applies, so a card read here equals one read by the
+ORM (tests/test_practice_queue.py compares both on random decks, on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection
+
+from quizbank.bank.models import Question, QuestionSet
+from quizbank.practice.models import Card, Deck, PracticeSettings, ReviewLog
+
+LEARN_AHEAD = timedelta(minutes=20)
+COUNT_CAP = 9999
+LEARNING_PHASES = (1, 3)  # fsrs State.Learning, State.Relearning
+REVIEW_PHASE = 2
+
+
+@dataclass
+class QueueCounts:
+    new: int = 0
+    learning: int = 0
+    review: int = 0
+
+
+@dataclass
+class Found:
+    """One read of the queue: the card (None: nothing left today), its counts, today's work, the
+    last rating (for Undo) and the id of a typed answer to the card not rated yet."""
+
+    question: Question | None
+    card: Card | None
+    counts: QueueCounts | None
+    done: dict
+    last_log: ReviewLog | None
+    answered_attempt: int | None
+
+
+def _columns(model, alias: str) -> str:
+    return ", ".join(f'{alias}."{f.column}"' for f in model._meta.concrete_fields)
+
+
+_CONVERTERS: dict = {}
+
+
+def _load(model, values):
+    """A model instance from a row of its concrete columns, converted as the ORM's compiler does
+    (`SQLCompiler.get_converters`: the backend's converters, then the field's)."""
+    key = (model, connection.vendor)
+    if key not in _CONVERTERS:
+        names, converters = [], []
+        for field in model._meta.concrete_fields:
+            col = field.get_col(model._meta.db_table)
+            names.append(field.attname)
+            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            converters.append((col, found) if found else None)
+        _CONVERTERS[key] = (names, converters)
+    names, converters = _CONVERTERS[key]
+    row = list(values)
+    for i, converting in enumerate(converters):
+        if converting is not None:
+            col, found = converting
+            for convert in found:
+                row[i] = convert(row[i], col, connection)
+    return model.from_db(connection.alias, names, row)
+
+
+def _at(value: datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _in(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _scope(deck: Deck) -> tuple[str, list]:
+    """The deck's selection as a condition on question `q` (topics ∩ tags ∩ difficulties, or
+    the owner's starred questions; active questions only)."""
+    sql, params = ['q."retired_at" IS NULL'], []
+    if deck.starred_only:
+        sql.append(
+            'EXISTS (SELECT 1 FROM "practice_questionnote" n WHERE n."question_id" = q."id" '
+            'AND n."user_id" = %s AND n."starred" = %s)'
+        )
+        params += [deck.user_id, True]
+    else:
+        topics = [t.pk for t in deck.topics.all()]
+        if not topics:
+            return "0 = 1", []
+        sql.append(f'q."question_set_id" IN ({_in(topics)})')
+        params += topics
+        tags = [t.pk for t in deck.tags.all()]
+        if tags:
+            through = Question.tags.through._meta.db_table
+            sql.append(
+                f'EXISTS (SELECT 1 FROM "{through}" t WHERE t."question_id" = q."id" AND t."tag_id" IN ({_in(tags)}))'
+            )
+            params += tags
+    if deck.difficulties:
+        sql.append(f'q."difficulty" IN ({_in(deck.difficulties)})')
+        params += list(deck.difficulties)
+    return " AND ".join(sql), params
+
+
+SET_JOIN = 'JOIN "bank_questionset" s ON s."id" = q."question_set_id" '
+
+
+def _cards(user_id: int, scope: tuple[str, list], now: datetime, with_set: bool = False) -> tuple[str, list]:
+    """FROM … WHERE for the user's available cards in the deck (not suspended, not buried)."""
+    sql = (
+        f'FROM "practice_card" c JOIN "bank_question" q ON q."id" = c."question_id" {SET_JOIN if with_set else ""}'
+        'WHERE c."user_id" = %s AND c."suspended" = %s AND (c."buried_until" IS NULL OR c."buried_until" <= %s) '
+        f"AND {scope[0]}"
+    )
+    return sql, [user_id, False, _at(now), *scope[1]]
+
+
+def _unseen(user_id: int, scope: tuple[str, list], with_set: bool = False) -> tuple[str, list]:
+    """FROM … WHERE for the deck's questions the user has no card for."""
+    sql = (
+        f'FROM "bank_question" q {SET_JOIN if with_set else ""}WHERE {scope[0]} AND NOT EXISTS '
+        '(SELECT 1 FROM "practice_card" c WHERE c."user_id" = %s AND c."question_id" = q."id")'
+    )
+    return sql, [*scope[1], user_id]
+
+
+def _phases(phases) -> str:
+    return f'c."phase" IN ({", ".join(str(int(p)) for p in phases)})'
+
+
+CARD_COLUMNS = _columns(Card, "c")
+QUESTION_COLUMNS = _columns(Question, "q")
+SET_COLUMNS = _columns(QuestionSet, "s")
+N_CARD, N_QUESTION = len(Card._meta.concrete_fields), len(Question._meta.concrete_fields)
+
+ATTEMPT_SQL = (
+    'SELECT a."id" FROM "grading_attempt" a WHERE a."user_id" = %s AND a."question_id" = %s AND a."created_at" >= %s '
+    'AND NOT EXISTS (SELECT 1 FROM "practice_reviewlog" l WHERE l."attempt_id" = a."id") '
+    'AND NOT EXISTS (SELECT 1 FROM "practice_reviewlog" l WHERE l."user_id" = %s AND l."question_id" = %s '
+    'AND l."reviewed_at" >= a."created_at") ORDER BY a."created_at" DESC, a."id" DESC LIMIT 1'
+)
+
+
+def _attempt(user_id: int, question_id: str, day_start: datetime) -> tuple[str, list]:
+    return ATTEMPT_SQL, [user_id, question_id, _at(day_start), user_id, question_id]
+
+
+def answered_attempt(user_id: int, question_id: str, day_start: datetime) -> int | None:
+    """The id of the user's latest typed answer to the question, made since `day_start`, that no
+    rating took and that no rating of the question came after."""
+    with connection.cursor() as cursor:
+        cursor.execute(*_attempt(user_id, question_id, day_start))
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+TODAY_SQL = (
+    "SELECT "
+    '(SELECT COUNT(*) FROM "practice_reviewlog" WHERE "user_id" = %s AND "reviewed_at" >= %s AND "kind" = %s), '
+    '(SELECT COUNT(*) FROM "practice_reviewlog" WHERE "user_id" = %s AND "reviewed_at" >= %s AND "kind" = %s), '
+    '(SELECT "id" FROM "practice_reviewlog" WHERE "user_id" = %s ORDER BY "reviewed_at" DESC, "id" DESC LIMIT 1)'
+)
+
+
+def _first_card(cursor, user_id: int, scope, now: datetime, due_by: datetime, learning_only: bool):
+    where, params = _cards(user_id, scope, now, with_set=True)
+    phases = f" AND {_phases(LEARNING_PHASES)}" if learning_only else ""
+    cursor.execute(
+        f'SELECT {CARD_COLUMNS}, {QUESTION_COLUMNS}, {SET_COLUMNS} {where} AND c."due" <= %s{phases} '
+        'ORDER BY c."due", c."id" LIMIT 1',
+        [*params, _at(due_by)],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None, None
+    card, question = _load(Card, row[:N_CARD]), _question(row[N_CARD:])
+    card._state.fields_cache["question"] = question
+    return card, question
+
+
+def _question(values) -> Question:
+    question = _load(Question, values[:N_QUESTION])
+    question._state.fields_cache["question_set"] = _load(QuestionSet, values[N_QUESTION:])
+    return question
+
+
+def _first_new(cursor, user_id: int, scope) -> Question | None:
+    where, params = _unseen(user_id, scope, with_set=True)
+    cursor.execute(
+        f'SELECT {QUESTION_COLUMNS}, {SET_COLUMNS} {where} ORDER BY s."order", q."position", q."id" LIMIT 1', params
+    )
+    row = cursor.fetchone()
+    return _question(row) if row else None
+
+
+def active_question(question_id: str) -> Question | None:
+    """An active question with its set (what every card action reads first)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT {QUESTION_COLUMNS}, {SET_COLUMNS} FROM "bank_question" q {SET_JOIN}'
+            'WHERE q."id" = %s AND q."retired_at" IS NULL',
+            [question_id],
+        )
+        row = cursor.fetchone()
+    return _question(row) if row else None
+
+
+def card_of(user_id: int, question: Question) -> Card | None:
+    """The user's card for the question, or None (a new card)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT {CARD_COLUMNS} FROM "practice_card" c WHERE c."user_id" = %s AND c."question_id" = %s',
+            [user_id, question.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    card = _load(Card, row)
+    card._state.fields_cache["question"] = question
+    return card
+
+
+def _capped_count(where: str, params: list, cap: int) -> tuple[str, list]:
+    """COUNT(*) that stops at `cap` rows (a derived table with LIMIT: PostgreSQL wants its alias)."""
+    return f"(SELECT COUNT(*) FROM (SELECT 1 AS one {where} LIMIT %s) capped)", [*params, cap]
+
+
+def read(*, user, deck: Deck, now: datetime, prefs: PracticeSettings) -> Found:
+    """Due reviews first (most overdue first), then new cards up to the day's limit, then
+    learning cards due within 20 minutes; three statements whatever the deck's size."""
+    day_start = prefs.day_start(now)
+    with connection.cursor() as cursor:
+        cursor.execute(TODAY_SQL, [user.pk, _at(day_start), "new", user.pk, _at(day_start), "review", user.pk])
+        new_done, review_done, log_id = cursor.fetchone()
+        done = {"new": new_done, "review": review_done}
+        last_log = None
+        if log_id is not None:
+            last_log = ReviewLog(id=log_id)
+            last_log._state.adding, last_log._state.db = False, connection.alias
+        reviews_left = max(0, prefs.reviews_per_day - review_done)
+        new_left = max(0, prefs.new_per_day - new_done)
+        scope = _scope(deck)
+
+        card, question = _first_card(cursor, user.pk, scope, now, now, learning_only=not reviews_left)
+        if question is None and new_left:
+            question = _first_new(cursor, user.pk, scope)
+        if question is None:
+            card, question = _first_card(cursor, user.pk, scope, now, now + LEARN_AHEAD, learning_only=True)
+        if question is None:
+            return Found(None, None, None, done, last_log, None)
+
+        # counts as Anki shows them: capped by what is left of today's limits, so counting stops
+        # early; and the typed answer not rated yet, in the same statement
+        cards, card_params = _cards(user.pk, scope, now)
+        parts = [
+            _capped_count(*_unseen(user.pk, scope), new_left) if new_left else ("0", []),
+            _capped_count(
+                f'{cards} AND {_phases(LEARNING_PHASES)} AND c."due" <= %s',
+                [*card_params, _at(now + LEARN_AHEAD)],
+                COUNT_CAP,
+            ),
+            _capped_count(
+                f'{cards} AND c."phase" = {REVIEW_PHASE} AND c."due" <= %s', [*card_params, _at(now)], reviews_left
+            )
+            if reviews_left
+            else ("0", []),
+            (lambda sql, params: (f"({sql})", params))(*_attempt(user.pk, question.pk, day_start)),
+        ]
+        cursor.execute("SELECT " + ", ".join(sql for sql, _ in parts), [p for _, params in parts for p in params])
+        new, learning, review, attempt_id = cursor.fetchone()
+    counts = QueueCounts(new=new, learning=learning, review=review)
+    return Found(question, card, counts, done, last_log, attempt_id)
