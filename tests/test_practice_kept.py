@@ -38,6 +38,22 @@ def test_the_deck_and_settings_are_read_from_the_cache_once_kept(client, alice, 
         assert kept.settings_for(alice).new_per_day == 20
 
 
+def test_a_card_page_reads_deck_and_settings_in_one_round_trip(client, alice, monkeypatch):
+    deck = make_deck(alice, make_set("a", 3))
+    card_id(client, deck)
+    card_id(client, deck)  # both kept now
+    reads = []
+    read_many = kept.shared_cache.read_many
+    monkeypatch.setattr(kept.shared_cache, "read_many", lambda keys: reads.append(keys) or read_many(keys))
+    assert card_id(client, deck)
+    assert len(reads) == 1 and {kept.deck_key(deck.pk), kept.settings_key(alice.pk)} <= set(reads[0])
+    found, prefs = kept.deck_and_settings(alice, deck.pk)
+    assert found.pk == deck.pk and prefs.user_id == alice.pk
+    other = make_deck(make_user(), make_set("b", 1))
+    assert kept.deck_and_settings(alice, other.pk)[0] is None
+    assert client.get(reverse("practice:study", args=[other.pk]), **HTMX).status_code == 404
+
+
 def test_a_deck_edited_in_its_form_is_studied_as_edited(client, alice):
     a, b = make_set("a", 3), make_set("b", 3)
     deck = make_deck(alice, a)

@@ -20,7 +20,8 @@ NOW = datetime(2026, 11, 23, 12, 0, 30, 123456, tzinfo=UTC)
 
 
 def reference(user, deck, now, prefs):
-    """services.next_card and selectors.answered_context as the ORM built them (commit 80a8972)."""
+    """services.next_card and selectors.answered_context as the ORM built them (commit 80a8972),
+    with the counts stopping at COUNT_CAP since."""
     done = ReviewLog.objects.filter(user=user, reviewed_at__gte=prefs.day_start(now)).aggregate(
         new=Count("id", filter=Q(kind="new")), review=Count("id", filter=Q(kind="review"))
     )
@@ -43,9 +44,9 @@ def reference(user, deck, now, prefs):
         return None
     soon = cards.filter(due__lte=now + queue.LEARN_AHEAD)
     counts = queue.QueueCounts(
-        new=unseen[:new_left].count() if new_left else 0,
+        new=unseen[: min(new_left, queue.COUNT_CAP)].count() if new_left else 0,
         learning=soon.filter(phase__in=queue.LEARNING_PHASES)[: queue.COUNT_CAP].count(),
-        review=soon.filter(phase=2, due__lte=now)[:reviews_left].count() if reviews_left else 0,
+        review=soon.filter(phase=2, due__lte=now)[: min(reviews_left, queue.COUNT_CAP)].count() if reviews_left else 0,
     )
     rated_since = ReviewLog.objects.filter(user=user, question=question, reviewed_at__gte=OuterRef("created_at"))
     attempt = (

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from quizbank.bank.models import Question
 from quizbank.grading.models import Attempt
-from quizbank.practice.models import Card, Deck, QuestionNote, ReviewLog
+from quizbank.practice.models import Card, Deck, PracticeSettings, QuestionNote, ReviewLog
 from tests.practice_factories import log_review, make_deck, make_review_cards, make_set, make_user
 
 pytestmark = pytest.mark.django_db
@@ -345,8 +345,8 @@ def test_queue_and_stats_queries_are_fixed(client, alice, size, django_assert_nu
     client.get(reverse("practice:dashboard"))  # keeps it
     # full pages: +1 for the editors' nav link (group); the first study page reads the deck (3) and
     # keeps it, the next ones read deck and settings from the cache (quizbank.practice.kept); the
-    # queue is 3 statements (quizbank.practice.queue): a partial is the session, the user and those
-    expected = {"study": 12, "partial": 5, "stats": 8}
+    # queue is 2 statements (quizbank.practice.queue): a partial is the session, the user and those
+    expected = {"study": 11, "partial": 4, "stats": 8}
     with django_assert_num_queries(expected["study"]):
         client.get(reverse("practice:study", args=[deck.pk]))
     with django_assert_num_queries(expected["partial"]):
@@ -364,9 +364,9 @@ def test_rating_and_the_next_card_take_a_fixed_number_of_queries(client, alice, 
     question, token = shown(client.get(reverse("practice:study", args=[deck.pk]), **HTMX).content.decode())
     # the settings are read once for the rating and the next card, and the undo link shows the log
     # just written: 2 queries fewer than before, whatever the deck's size; the deck (3) and the
-    # settings (1) are kept from the card's page: 4 fewer again; the next card is the queue's 3
+    # settings (1) are kept from the card's page: 4 fewer again; the next card is the queue's 2
     # statements (it was 6 built by the ORM); the savepoint and its release count too
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = client.post(
             reverse("practice:rate", args=[deck.pk]),
             {"question": question, "token": token, "rating": 3, "duration_ms": 4000},
@@ -556,3 +556,17 @@ def test_the_login_page_sends_someone_signed_in_on_to_practice(client, alice):
     assert response.status_code == 302 and response["Location"] == reverse("practice:dashboard")
     client.logout()
     assert client.get(reverse("login")).status_code == 200
+
+
+def test_a_queue_of_a_thousand_or_more_says_999_plus(client, alice):
+    """Counting stops at COUNT_CAP rows (a card costs the same with 10,000 due as with 1,000)."""
+    qs = make_set("big", 1_200)
+    make_review_cards(alice, qs, timezone.now() - timedelta(days=1))
+    deck = make_deck(alice, qs)
+    PracticeSettings.objects.update_or_create(user=alice, defaults={"reviews_per_day": 5_000})
+    html = client.get(reverse("practice:study", args=[deck.pk]), **HTMX).content.decode()
+    assert re.search(r'class="c-review"[^>]*>999\+<', html) and re.search(r'class="c-learn"[^>]*>0<', html)
+    assert re.search(r'class="c-review">999\+<', client.get(reverse("practice:dashboard")).content.decode())
+    Card.objects.filter(question__position__gt=999).delete()  # 999 due: counted exactly
+    html = client.get(reverse("practice:study", args=[deck.pk]), **HTMX).content.decode()
+    assert re.search(r'class="c-review"[^>]*>999<', html)

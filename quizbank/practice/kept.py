@@ -54,10 +54,16 @@ def _token_key(key: str) -> str:
     return f"{key}:token"
 
 
-def _lookup(key: str) -> tuple[dict | None, str]:
-    """The entry if it is current, and the key's token (to store a fresh entry under)."""
+def _read(*keys: str) -> dict:
+    """The entries and tokens of `keys`, in one round trip."""
+    return shared_cache.read_many([k for key in keys for k in (key, _token_key(key))])
+
+
+def _lookup(key: str, found: dict | None = None) -> tuple[dict | None, str]:
+    """The entry if it is current, and the key's token (to store a fresh entry under); `found`:
+    what `_read` returned for it, if it was read already."""
     token_key = _token_key(key)
-    found = shared_cache.read_many([key, token_key])
+    found = _read(key) if found is None else found
     token = found.get(token_key) if isinstance(found.get(token_key), str) else ""
     entry = found.get(key)
     if isinstance(entry, dict) and entry.get("token") == token:
@@ -82,10 +88,10 @@ def _fields(instance) -> dict:
     return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
 
 
-def settings_for(user) -> PracticeSettings:
+def settings_for(user, found: dict | None = None) -> PracticeSettings:
     """The user's practice settings, created with Anki's defaults on first use."""
     key = settings_key(user.pk)
-    entry, token = _lookup(key)
+    entry, token = _lookup(key, found)
     if entry is not None and entry["fields"].get("user_id") == user.pk:
         return PracticeSettings(**entry["fields"])
     prefs = PracticeSettings.objects.get_or_create(user=user)[0]
@@ -93,11 +99,17 @@ def settings_for(user) -> PracticeSettings:
     return prefs
 
 
-def deck_for(user, deck_id: int) -> Deck | None:
+def deck_and_settings(user, deck_id: int) -> tuple[Deck | None, PracticeSettings]:
+    """deck_for and settings_for with one round trip to the cache (a card page needs both)."""
+    found = _read(deck_key(deck_id), settings_key(user.pk))
+    return deck_for(user, deck_id, found), settings_for(user, found)
+
+
+def deck_for(user, deck_id: int, found: dict | None = None) -> Deck | None:
     """The user's deck with its topics and tags (as primary keys), or None (no such deck, or
     another user's)."""
     key = deck_key(deck_id)
-    entry, token = _lookup(key)
+    entry, token = _lookup(key, found)
     if entry is not None:
         deck = Deck(**entry["fields"])
         deck._state.adding, deck._state.db = False, Deck.objects.db  # as if read from the database

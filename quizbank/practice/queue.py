@@ -1,14 +1,15 @@
 """The practice queue read in hand-written SQL: what a card page asks on every request.
 
 `services.next_card` used to build 6–8 ORM querysets per card; building them (filters, the SQL
-compiler) cost more than running them. Here the same questions are three statements whose text
-is written once:
+compiler) cost more than running them, and on PostgreSQL each is a round trip. Here the same
+questions are two statements whose text is written once:
 
-1. today's new and review counts (the day's limits) and the last rating (the undo link);
-2. the card to show: the most overdue due card, else the first unseen question while new cards
-   are left today, else a learning card due within `LEARN_AHEAD` (one statement each, tried in
-   that order; usually the first finds it);
-3. the queue's counts as Anki shows them, each capped by what is left of today's limits, and the
+1. today's new and review counts (the day's limits), the last rating (the undo link) and the most
+   overdue due card, in one row (`_today_and_first_due`); only when no card is due, one more: the
+   first unseen question while new cards are left today, else a learning card due within
+   `LEARN_AHEAD`;
+2. the queue's counts as Anki shows them, each capped by what is left of today's limits and at
+   COUNT_CAP (the page says 999+: a card costs the same with 10,000 due as with 1,000), and the
    typed answer to this card not rated yet (it brings the card back answered).
 
 The selection is `Deck.card_filter` / `Deck.questions` in SQL (`_scope`); rows become model
@@ -26,7 +27,7 @@ from quizbank.bank.models import Question, QuestionSet
 from quizbank.practice.models import Card, Deck, PracticeSettings, ReviewLog
 
 LEARN_AHEAD = timedelta(minutes=20)
-COUNT_CAP = 9999
+COUNT_CAP = 1000  # counting stops here; the page shows 999+ (templatetags: queue_count)
 LEARNING_PHASES = (1, 3)  # fsrs State.Learning, State.Relearning
 REVIEW_PHASE = 2
 
@@ -147,6 +148,7 @@ CARD_COLUMNS = _columns(Card, "c")
 QUESTION_COLUMNS = _columns(Question, "q")
 SET_COLUMNS = _columns(QuestionSet, "s")
 N_CARD, N_QUESTION = len(Card._meta.concrete_fields), len(Question._meta.concrete_fields)
+ALL_COLUMNS = f"{CARD_COLUMNS}, {QUESTION_COLUMNS}, {SET_COLUMNS}".split(", ")
 
 ATTEMPT_SQL = (
     'SELECT a."id" FROM "grading_attempt" a WHERE a."user_id" = %s AND a."question_id" = %s AND a."created_at" >= %s '
@@ -169,23 +171,51 @@ def answered_attempt(user_id: int, question_id: str, day_start: datetime) -> int
     return row[0] if row else None
 
 
+def _today_count(kind: str) -> str:
+    """Today's ratings of one kind (`kind` is ours, never the user's: written into the SQL)."""
+    where = '"user_id" = %s AND "reviewed_at" >= %s'
+    return f'(SELECT COUNT(*) FROM "practice_reviewlog" WHERE {where} AND "kind" = \'{kind}\')'
+
+
+# today's new cards and reviews (the day's limits) and the last rating (the undo link)
 TODAY_SQL = (
-    "SELECT "
-    '(SELECT COUNT(*) FROM "practice_reviewlog" WHERE "user_id" = %s AND "reviewed_at" >= %s AND "kind" = %s), '
-    '(SELECT COUNT(*) FROM "practice_reviewlog" WHERE "user_id" = %s AND "reviewed_at" >= %s AND "kind" = %s), '
-    '(SELECT "id" FROM "practice_reviewlog" WHERE "user_id" = %s ORDER BY "reviewed_at" DESC, "id" DESC LIMIT 1)'
+    f"SELECT {_today_count('new')} AS new_done, {_today_count('review')} AS review_done, "
+    '(SELECT "id" FROM "practice_reviewlog" WHERE "user_id" = %s ORDER BY "reviewed_at" DESC, "id" DESC LIMIT 1) '
+    "AS last_log"
 )
+N_TODAY = 3
 
 
-def _first_card(cursor, user_id: int, scope, now: datetime, due_by: datetime, learning_only: bool):
+def _first_learning(cursor, user_id: int, scope, now: datetime, due_by: datetime):
+    """The learning card due first, by `due_by`."""
     where, params = _cards(user_id, scope, now, with_set=True)
-    phases = f" AND {_phases(LEARNING_PHASES)}" if learning_only else ""
     cursor.execute(
-        f'SELECT {CARD_COLUMNS}, {QUESTION_COLUMNS}, {SET_COLUMNS} {where} AND c."due" <= %s{phases} '
-        'ORDER BY c."due", c."id" LIMIT 1',
+        f'SELECT {CARD_COLUMNS}, {QUESTION_COLUMNS}, {SET_COLUMNS} {where} AND c."due" <= %s '
+        f'AND {_phases(LEARNING_PHASES)} ORDER BY c."due", c."id" LIMIT 1',
         [*params, _at(due_by)],
     )
+    return _card_and_question(cursor.fetchone())
+
+
+def _today_and_first_due(cursor, user_id: int, scope, now: datetime, day_start: datetime, reviews_per_day: int):
+    """TODAY_SQL and the most overdue due card in one statement (one round trip fewer on every
+    card): the card's row is LEFT JOINed to today's, so today's comes back without a card too.
+    A review card is due only while today's reviews are under the limit, as in the ORM version."""
+    where, params = _cards(user_id, scope, now, with_set=True)
+    today = [user_id, _at(day_start), user_id, _at(day_start), user_id]
+    columns = ", ".join(f"{column} AS k{i}" for i, column in enumerate(ALL_COLUMNS))
+    cursor.execute(
+        f'SELECT t.*, k.* FROM ({TODAY_SQL}) t LEFT JOIN (SELECT {columns} {where} AND c."due" <= %s '
+        f"AND ({_phases(LEARNING_PHASES)} OR {_today_count('review')} < %s) "
+        'ORDER BY c."due", c."id" LIMIT 1) k ON 1 = 1',
+        [*today, *params, _at(now), user_id, _at(day_start), reviews_per_day],
+    )
     row = cursor.fetchone()
+    card, question = _card_and_question(row[N_TODAY:] if row[N_TODAY] is not None else None)
+    return row[:N_TODAY], card, question
+
+
+def _card_and_question(row):
     if row is None:
         return None, None
     card, question = _load(Card, row[:N_CARD]), _question(row[N_CARD:])
@@ -242,11 +272,12 @@ def _capped_count(where: str, params: list, cap: int) -> tuple[str, list]:
 
 def read(*, user, deck: Deck, now: datetime, prefs: PracticeSettings) -> Found:
     """Due reviews first (most overdue first), then new cards up to the day's limit, then
-    learning cards due within 20 minutes; three statements whatever the deck's size."""
-    day_start = prefs.day_start(now)
+    learning cards due within 20 minutes; two statements whatever the deck's size (three when
+    nothing is due now)."""
+    day_start, scope = prefs.day_start(now), _scope(deck)
     with connection.cursor() as cursor:
-        cursor.execute(TODAY_SQL, [user.pk, _at(day_start), "new", user.pk, _at(day_start), "review", user.pk])
-        new_done, review_done, log_id = cursor.fetchone()
+        today, card, question = _today_and_first_due(cursor, user.pk, scope, now, day_start, prefs.reviews_per_day)
+        new_done, review_done, log_id = today
         done = {"new": new_done, "review": review_done}
         last_log = None
         if log_id is not None:
@@ -254,13 +285,10 @@ def read(*, user, deck: Deck, now: datetime, prefs: PracticeSettings) -> Found:
             last_log._state.adding, last_log._state.db = False, connection.alias
         reviews_left = max(0, prefs.reviews_per_day - review_done)
         new_left = max(0, prefs.new_per_day - new_done)
-        scope = _scope(deck)
-
-        card, question = _first_card(cursor, user.pk, scope, now, now, learning_only=not reviews_left)
         if question is None and new_left:
             question = _first_new(cursor, user.pk, scope)
         if question is None:
-            card, question = _first_card(cursor, user.pk, scope, now, now + LEARN_AHEAD, learning_only=True)
+            card, question = _first_learning(cursor, user.pk, scope, now, now + LEARN_AHEAD)
         if question is None:
             return Found(None, None, None, done, last_log, None)
 
@@ -268,14 +296,16 @@ def read(*, user, deck: Deck, now: datetime, prefs: PracticeSettings) -> Found:
         # early; and the typed answer not rated yet, in the same statement
         cards, card_params = _cards(user.pk, scope, now)
         parts = [
-            _capped_count(*_unseen(user.pk, scope), new_left) if new_left else ("0", []),
+            _capped_count(*_unseen(user.pk, scope), min(new_left, COUNT_CAP)) if new_left else ("0", []),
             _capped_count(
                 f'{cards} AND {_phases(LEARNING_PHASES)} AND c."due" <= %s',
                 [*card_params, _at(now + LEARN_AHEAD)],
                 COUNT_CAP,
             ),
             _capped_count(
-                f'{cards} AND c."phase" = {REVIEW_PHASE} AND c."due" <= %s', [*card_params, _at(now)], reviews_left
+                f'{cards} AND c."phase" = {REVIEW_PHASE} AND c."due" <= %s',
+                [*card_params, _at(now)],
+                min(reviews_left, COUNT_CAP),
             )
             if reviews_left
             else ("0", []),

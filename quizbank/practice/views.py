@@ -21,7 +21,7 @@ from quizbank.grading.models import Attempt
 from quizbank.htmx import wants_partial
 from quizbank.practice import kept, queue, selectors, services
 from quizbank.practice.forms import AnswerForm, DeckForm, NoteForm, PracticeSettingsForm, RateForm, UndoForm
-from quizbank.practice.models import Deck
+from quizbank.practice.models import Deck, PracticeSettings
 from quizbank.practice.numeric import NumberError
 from quizbank.redirects import same_site_path
 
@@ -34,7 +34,16 @@ TIME_ZONE_KEY = "time_zone"
 
 def _deck(request, deck_id: int) -> Deck:
     """The deck to study (kept between requests: `kept`); 404 when it is not the user's."""
-    deck = kept.deck_for(request.user, deck_id)
+    return _users(kept.deck_for(request.user, deck_id))
+
+
+def _deck_and_settings(request, deck_id: int) -> tuple[Deck, PracticeSettings]:
+    """_deck and the user's settings, read from the cache together."""
+    deck, prefs = kept.deck_and_settings(request.user, deck_id)
+    return _users(deck), prefs
+
+
+def _users(deck: Deck | None) -> Deck:
     if deck is None:
         raise Http404(_("没有这个卡组。"))
     return deck
@@ -107,14 +116,13 @@ def deck_delete(request: HttpRequest, deck_id: int):
 @require_safe
 @vary_on_headers("HX-Request")
 def study(request: HttpRequest, deck_id: int):
-    deck = _deck(request, deck_id)
+    deck, prefs = _deck_and_settings(request, deck_id)
     now = timezone.now()
     session = request.session.get(SESSION_KEY, {})
     if not request.htmx and (
         session.get("deck") != deck.pk or now - datetime.fromisoformat(session["since"]) > selectors.SESSION_GAP
     ):
         request.session[SESSION_KEY] = {"deck": deck.pk, "since": now.isoformat()}
-    prefs = services.settings_for(request.user)
     found = services.read_queue(user=request.user, deck=deck, now=now, prefs=prefs)
     shown = services.shown_card(found)
     context = {
@@ -184,7 +192,7 @@ def answer(request: HttpRequest, deck_id: int):
 @login_required
 @require_POST
 def rate(request: HttpRequest, deck_id: int):
-    deck = _deck(request, deck_id)
+    deck, prefs = _deck_and_settings(request, deck_id)
     form = RateForm(request.POST)
     if not form.is_valid():
         return HttpResponse(_("评分请求无效：") + form.errors.as_text(), status=400)
@@ -193,7 +201,6 @@ def rate(request: HttpRequest, deck_id: int):
     attempt = Attempt.objects.filter(pk=data["attempt"]).first() if data["attempt"] else None
     if data["attempt"] and attempt is None:
         return HttpResponse(WRONG_ATTEMPT, status=400)
-    prefs = services.settings_for(request.user)
     try:
         result = services.rate_card(
             user=request.user,

@@ -2,8 +2,15 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from quizbank.grading import wording
+from quizbank.practice.queue import COUNT_CAP
 
 register = template.Library()
+
+
+@register.filter
+def queue_count(n: int) -> str:
+    """A queue count as the page shows it: counting stops at COUNT_CAP (1000 -> "999+")."""
+    return f"{COUNT_CAP - 1}+" if n >= COUNT_CAP else str(n)
 
 
 @register.filter
