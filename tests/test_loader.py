@@ -5,6 +5,8 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from quizbank.bank.markup import ContentErrors
 from quizbank.bank.models import Question, QuestionRevision, QuestionSet
@@ -21,6 +23,22 @@ def test_it_loads_a_set_and_is_idempotent(content_dir):
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     assert Question.objects.get(id="sample-7b-weights").version == 1
     assert QuestionRevision.objects.filter(question_id="sample-7b-weights").count() == 1
+
+
+def test_new_questions_get_planner_statistics_on_postgresql(content_dir):
+    """Without them PostgreSQL joins every card to every question of a set (docs/performance.md)."""
+    write_set(content_dir, "sample.md", sample_text())
+    with CaptureQueriesContext(connection) as ctx:
+        load(content_dir)
+    analyzed = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("ANALYZE")]
+    assert analyzed == (
+        ['ANALYZE "bank_question", "bank_questionset", "bank_question_tags"']
+        if connection.vendor == "postgresql"
+        else []
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        load(content_dir, force=True)  # nothing new: nothing to gather
+    assert not [q for q in ctx.captured_queries if q["sql"].startswith("ANALYZE")]
 
 
 def test_it_skips_files_whose_hash_is_unchanged(content_dir):
