@@ -50,8 +50,13 @@ def test_a_card_page_reads_deck_and_settings_in_one_round_trip(client, alice, mo
     found, prefs = kept.deck_and_settings(alice, deck.pk)
     assert found.pk == deck.pk and prefs.user_id == alice.pk
     other = make_deck(make_user(), make_set("b", 1))
-    assert kept.deck_and_settings(alice, other.pk)[0] is None
+    assert kept.deck_and_settings(alice, other.pk) == (None, None)
     assert client.get(reverse("practice:study", args=[other.pk]), **HTMX).status_code == 404
+    stranger = make_user()  # no settings yet: a 404 creates none (a GET writes nothing)
+    client.force_login(stranger)
+    assert client.get(reverse("practice:study", args=[other.pk]), **HTMX).status_code == 404
+    assert client.post(reverse("practice:rate", args=[other.pk]), {"rating": 3}, **HTMX).status_code == 404
+    assert not PracticeSettings.objects.filter(user=stranger).exists()
 
 
 def test_a_deck_edited_in_its_form_is_studied_as_edited(client, alice):

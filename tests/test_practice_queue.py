@@ -13,7 +13,7 @@ from quizbank.bank.models import Question, QuestionSet, Tag
 from quizbank.grading.models import Attempt
 from quizbank.practice import queue, services
 from quizbank.practice.models import Card, Deck, QuestionNote, ReviewLog
-from tests.practice_factories import make_user
+from tests.practice_factories import make_deck, make_user
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 23, 12, 0, 30, 123456, tzinfo=UTC)
@@ -35,7 +35,7 @@ def reference(user, deck, now, prefs):
     question = card.question if card else None
     unseen = deck.questions().exclude(id__in=Card.objects.filter(user=user).values("question_id"))
     if card is None and new_left:
-        question = unseen.order_by("question_set__order", "position", "id").first()
+        question = unseen.order_by("question_set__order", "position", "question_set_id", "id").first()
     if question is None:
         card = cards.filter(due__lte=now + queue.LEARN_AHEAD, phase__in=queue.LEARNING_PHASES)
         card = card.order_by("due", "id").first()
@@ -163,6 +163,8 @@ def test_the_queue_in_sql_picks_and_counts_as_the_orm_did(seed):
             if found.question is not None:
                 card = found.card.pk if found.card else None
                 got = (found.question.pk, card, found.counts, found.answered_attempt, found.done)
+                # the counts of a card shown again (revealed, answered, undone) are the same
+                assert queue.counts(user=user, deck=deck, now=now, prefs=prefs) == found.counts
                 assert found.question.question_set == Question.objects.get(pk=found.question.pk).question_set
                 if found.card:
                     assert (
@@ -202,3 +204,29 @@ def test_a_card_read_in_sql_equals_the_orms_field_by_field():
     assert loaded.question_set.slug == "s"
     Question.objects.filter(pk="q-1").update(retired_at=NOW)
     assert queue.active_question("q-1") is None and queue.active_question("no-such") is None
+
+
+def test_difficulties_stored_as_other_types_are_compared_as_text():
+    """A deck edited outside its form (shell, restore) may hold non-strings: the ORM made them text;
+    PostgreSQL would refuse to compare a varchar with an integer."""
+    user = make_user()
+    qs = QuestionSet.objects.create(slug="s", title="S")
+    Question.objects.create(id="q-1", question_set=qs, position=1, title="问题", difficulty="1", answer_md="a")
+    deck = Deck.objects.create(user=user, name="d", difficulties=[1, "hard"])
+    deck.topics.set([qs])
+    found = queue.read(user=user, deck=deck, now=NOW, prefs=services.settings_for(user))
+    assert found.question.pk == "q-1"
+
+
+def test_ties_between_sets_of_the_same_order_break_by_set_not_by_text():
+    """Sets with the same order interleave by position; equal positions go by set id (text order of
+    ids differs between PostgreSQL's collations and SQLite)."""
+    user = make_user()
+    a = QuestionSet.objects.create(slug="a", title="A", order=1)
+    b = QuestionSet.objects.create(slug="b", title="B", order=1)
+    for qs, qid in ((b, "a-first-by-text"), (a, "z-last-by-text")):
+        Question.objects.create(id=qid, question_set=qs, position=1, title="问题", difficulty="easy", answer_md="a")
+    deck = make_deck(user, a, b)
+    deck = Deck.objects.prefetch_related("topics", "tags").get(pk=deck.pk)
+    found = queue.read(user=user, deck=deck, now=NOW, prefs=services.settings_for(user))
+    assert found.question.pk == "z-last-by-text"

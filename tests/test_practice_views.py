@@ -570,3 +570,28 @@ def test_a_queue_of_a_thousand_or_more_says_999_plus(client, alice):
     Card.objects.filter(question__position__gt=999).delete()  # 999 due: counted exactly
     html = client.get(reverse("practice:study", args=[deck.pk]), **HTMX).content.decode()
     assert re.search(r'class="c-review"[^>]*>999<', html)
+
+
+def counts_of(html: str) -> list[str]:
+    return re.findall(r'class="c-(?:new|learn|review)"[^>]*>([^<]*)<', html)
+
+
+def test_the_counts_stay_above_a_card_revealed_answered_or_undone(client, alice):
+    """As Anki: the counts do not vanish while the answer shows; after Undo they count the card again."""
+    deck = make_deck(alice, make_set("s", 5), mode="typed")
+    page = client.get(reverse("practice:study", args=[deck.pk]), **HTMX).content.decode()
+    question, token = shown(page)
+    assert counts_of(page) == ["5", "0", "0"]
+    revealed = client.get(reverse("practice:reveal", args=[deck.pk]), {"question": question, "token": token}, **HTMX)
+    assert counts_of(revealed.content.decode()) == ["5", "0", "0"]
+    answered = client.post(
+        reverse("practice:answer", args=[deck.pk]), {"question": question, "token": token, "text": "注意力"}, **HTMX
+    )
+    assert counts_of(answered.content.decode()) == ["5", "0", "0"]
+    rated = client.post(
+        reverse("practice:rate", args=[deck.pk]), {"question": question, "token": token, "rating": 1}, **HTMX
+    ).content.decode()
+    assert counts_of(rated) == ["4", "1", "0"]  # the card failed: learning, due within 20 minutes
+    log = ReviewLog.objects.get()
+    undone = client.post(reverse("practice:undo", args=[deck.pk]), {"log": log.pk}, **HTMX).content.decode()
+    assert shown(undone)[0] == question and counts_of(undone) == ["5", "0", "0"]

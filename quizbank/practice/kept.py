@@ -99,10 +99,13 @@ def settings_for(user, found: dict | None = None) -> PracticeSettings:
     return prefs
 
 
-def deck_and_settings(user, deck_id: int) -> tuple[Deck | None, PracticeSettings]:
+def deck_and_settings(user, deck_id: int) -> tuple[Deck | None, PracticeSettings | None]:
     """deck_for and settings_for with one round trip to the cache (a card page needs both)."""
     found = _read(deck_key(deck_id), settings_key(user.pk))
-    return deck_for(user, deck_id, found), settings_for(user, found)
+    deck = deck_for(user, deck_id, found)
+    if deck is None:  # a 404: nothing read or created for it
+        return None, None
+    return deck, settings_for(user, found)
 
 
 def deck_for(user, deck_id: int, found: dict | None = None) -> Deck | None:

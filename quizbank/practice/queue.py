@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from quizbank.bank.models import Question, QuestionSet
 from quizbank.practice.models import Card, Deck, PracticeSettings, ReviewLog
@@ -42,7 +42,8 @@ class QueueCounts:
 @dataclass
 class Found:
     """One read of the queue: the card (None: nothing left today), its counts, today's work, the
-    last rating (for Undo) and the id of a typed answer to the card not rated yet."""
+    last rating (for Undo: only its id is read) and the id of a typed answer to the card not rated
+    yet."""
 
     question: Question | None
     card: Card | None
@@ -56,28 +57,27 @@ def _columns(model, alias: str) -> str:
     return ", ".join(f'{alias}."{f.column}"' for f in model._meta.concrete_fields)
 
 
-_CONVERTERS: dict = {}
-
-
 def _load(model, values):
     """A model instance from a row of its concrete columns, converted as the ORM's compiler does
-    (`SQLCompiler.get_converters`: the backend's converters, then the field's)."""
-    key = (model, connection.vendor)
-    if key not in _CONVERTERS:
+    (`SQLCompiler.get_converters`: the backend's converters, then the field's). The converters are
+    bound to a connection, so they are kept on it (one per thread)."""
+    own = connections[DEFAULT_DB_ALIAS]  # this thread's connection (`connection` is a shared proxy)
+    kept = own.__dict__.setdefault("_queue_converters", {})
+    if model not in kept:
         names, converters = [], []
         for field in model._meta.concrete_fields:
             col = field.get_col(model._meta.db_table)
             names.append(field.attname)
-            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            found = own.ops.get_db_converters(col) + col.get_db_converters(own)
             converters.append((col, found) if found else None)
-        _CONVERTERS[key] = (names, converters)
-    names, converters = _CONVERTERS[key]
+        kept[model] = (names, converters)
+    names, converters = kept[model]
     row = list(values)
     for i, converting in enumerate(converters):
         if converting is not None:
             col, found = converting
             for convert in found:
-                row[i] = convert(row[i], col, connection)
+                row[i] = convert(row[i], col, own)
     return model.from_db(connection.alias, names, row)
 
 
@@ -114,7 +114,7 @@ def _scope(deck: Deck) -> tuple[str, list]:
             params += tags
     if deck.difficulties:
         sql.append(f'q."difficulty" IN ({_in(deck.difficulties)})')
-        params += list(deck.difficulties)
+        params += [str(d) for d in deck.difficulties]  # as the ORM prepares a CharField's values
     return " AND ".join(sql), params
 
 
@@ -232,7 +232,8 @@ def _question(values) -> Question:
 def _first_new(cursor, user_id: int, scope) -> Question | None:
     where, params = _unseen(user_id, scope, with_set=True)
     cursor.execute(
-        f'SELECT {QUESTION_COLUMNS}, {SET_COLUMNS} {where} ORDER BY s."order", q."position", q."id" LIMIT 1', params
+        f'SELECT {QUESTION_COLUMNS}, {SET_COLUMNS} {where} ORDER BY s."order", q."position", s."id", q."id" LIMIT 1',
+        params,
     )
     row = cursor.fetchone()
     return _question(row) if row else None
@@ -270,6 +271,40 @@ def _capped_count(where: str, params: list, cap: int) -> tuple[str, list]:
     return f"(SELECT COUNT(*) FROM (SELECT 1 AS one {where} LIMIT %s) capped)", [*params, cap]
 
 
+def _count_parts(user_id: int, scope, now: datetime, new_left: int, reviews_left: int) -> list[tuple[str, list]]:
+    """The queue's counts as Anki shows them (new, learning, due), each capped by what is left of
+    today's limits and at COUNT_CAP, so counting stops early: three SELECT expressions."""
+    cards, card_params = _cards(user_id, scope, now)
+    return [
+        _capped_count(*_unseen(user_id, scope), min(new_left, COUNT_CAP)) if new_left else ("0", []),
+        _capped_count(
+            f'{cards} AND {_phases(LEARNING_PHASES)} AND c."due" <= %s',
+            [*card_params, _at(now + LEARN_AHEAD)],
+            COUNT_CAP,
+        ),
+        _capped_count(
+            f'{cards} AND c."phase" = {REVIEW_PHASE} AND c."due" <= %s',
+            [*card_params, _at(now)],
+            min(reviews_left, COUNT_CAP),
+        )
+        if reviews_left
+        else ("0", []),
+    ]
+
+
+def counts(*, user, deck: Deck, now: datetime, prefs: PracticeSettings) -> QueueCounts:
+    """The queue's counts alone, for a card shown again (revealed, answered, undone): two statements."""
+    day_start, scope = prefs.day_start(now), _scope(deck)
+    with connection.cursor() as cursor:
+        cursor.execute(TODAY_SQL, [user.pk, _at(day_start), user.pk, _at(day_start), user.pk])
+        new_done, review_done, _last = cursor.fetchone()
+        parts = _count_parts(
+            user.pk, scope, now, max(0, prefs.new_per_day - new_done), max(0, prefs.reviews_per_day - review_done)
+        )
+        cursor.execute("SELECT " + ", ".join(sql for sql, _ in parts), [p for _, params in parts for p in params])
+        return QueueCounts(*cursor.fetchone())
+
+
 def read(*, user, deck: Deck, now: datetime, prefs: PracticeSettings) -> Found:
     """Due reviews first (most overdue first), then new cards up to the day's limit, then
     learning cards due within 20 minutes; two statements whatever the deck's size (three when
@@ -292,23 +327,9 @@ def read(*, user, deck: Deck, now: datetime, prefs: PracticeSettings) -> Found:
         if question is None:
             return Found(None, None, None, done, last_log, None)
 
-        # counts as Anki shows them: capped by what is left of today's limits, so counting stops
-        # early; and the typed answer not rated yet, in the same statement
-        cards, card_params = _cards(user.pk, scope, now)
+        # the counts and the typed answer not rated yet, in one statement
         parts = [
-            _capped_count(*_unseen(user.pk, scope), min(new_left, COUNT_CAP)) if new_left else ("0", []),
-            _capped_count(
-                f'{cards} AND {_phases(LEARNING_PHASES)} AND c."due" <= %s',
-                [*card_params, _at(now + LEARN_AHEAD)],
-                COUNT_CAP,
-            ),
-            _capped_count(
-                f'{cards} AND c."phase" = {REVIEW_PHASE} AND c."due" <= %s',
-                [*card_params, _at(now)],
-                min(reviews_left, COUNT_CAP),
-            )
-            if reviews_left
-            else ("0", []),
+            *_count_parts(user.pk, scope, now, new_left, reviews_left),
             (lambda sql, params: (f"({sql})", params))(*_attempt(user.pk, question.pk, day_start)),
         ]
         cursor.execute("SELECT " + ", ".join(sql for sql, _ in parts), [p for _, params in parts for p in params])

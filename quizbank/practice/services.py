@@ -87,6 +87,11 @@ def shown_card(found: queue.Found) -> ShownCard | None:
     return ShownCard(question=found.question, card=found.card, token=token_for(found.card), counts=found.counts)
 
 
+def queue_counts(*, user, deck: Deck, now: datetime, prefs: PracticeSettings | None = None) -> QueueCounts:
+    """The counts above a card shown again (revealed, answered, undone), as the next card shows them."""
+    return queue.counts(user=user, deck=deck, now=now, prefs=prefs or settings_for(user))
+
+
 def next_card(*, user, deck: Deck, now: datetime, prefs: PracticeSettings | None = None) -> ShownCard | None:
     """Due reviews first (most overdue first), then new cards up to the day's limit, then
     learning cards due within 20 minutes."""

@@ -68,6 +68,9 @@ def _card_view(request, deck: Deck, context: dict, status: int = 200) -> HttpRes
         context["last_log"] = selectors.last_log(request.user)
     context["deck"] = deck
     context["answer_max"] = settings.QUIZBANK_ANSWER_MAX_CHARS
+    shown = context.get("shown")
+    if shown is not None and shown.counts is None:  # a card shown again: revealed, answered, undone
+        shown.counts = services.queue_counts(user=request.user, deck=deck, now=timezone.now())
     if context.get("shown") is None and "summary" not in context and not context.get("stale"):
         since = datetime.fromisoformat(request.session.get(SESSION_KEY, {}).get("since", timezone.now().isoformat()))
         context["summary"] = services.session_summary(user=request.user, since=since, now=timezone.now())
