@@ -202,7 +202,7 @@ def _today_and_first_due(cursor, user_id: int, scope, now: datetime, day_start: 
     card): the card's row is LEFT JOINed to today's, so today's comes back without a card too.
     A review card is due only while today's reviews are under the limit, as in the ORM version."""
     where, params = _cards(user_id, scope, now, with_set=True)
-    today = [user_id, _at(day_start), user_id, _at(day_start), user_id]
+    today = _today_params(user_id, day_start)
     columns = ", ".join(f"{column} AS k{i}" for i, column in enumerate(ALL_COLUMNS))
     cursor.execute(
         f'SELECT t.*, k.* FROM ({TODAY_SQL}) t LEFT JOIN (SELECT {columns} {where} AND c."due" <= %s '
@@ -292,17 +292,35 @@ def _count_parts(user_id: int, scope, now: datetime, new_left: int, reviews_left
     ]
 
 
-def counts(*, user, deck: Deck, now: datetime, prefs: PracticeSettings) -> QueueCounts:
-    """The queue's counts alone, for a card shown again (revealed, answered, undone): two statements."""
+def counts_and_last_log(*, user, deck: Deck, now: datetime, prefs: PracticeSettings):
+    """The queue's counts and the last rating (the undo link), for a card shown again (revealed,
+    answered, undone): two statements."""
     day_start, scope = prefs.day_start(now), _scope(deck)
     with connection.cursor() as cursor:
-        cursor.execute(TODAY_SQL, [user.pk, _at(day_start), user.pk, _at(day_start), user.pk])
-        new_done, review_done, _last = cursor.fetchone()
+        cursor.execute(TODAY_SQL, _today_params(user.pk, day_start))
+        new_done, review_done, log_id = cursor.fetchone()
         parts = _count_parts(
             user.pk, scope, now, max(0, prefs.new_per_day - new_done), max(0, prefs.reviews_per_day - review_done)
         )
         cursor.execute("SELECT " + ", ".join(sql for sql, _ in parts), [p for _, params in parts for p in params])
-        return QueueCounts(*cursor.fetchone())
+        return QueueCounts(*cursor.fetchone()), _last_log(log_id)
+
+
+def counts(*, user, deck: Deck, now: datetime, prefs: PracticeSettings) -> QueueCounts:
+    return counts_and_last_log(user=user, deck=deck, now=now, prefs=prefs)[0]
+
+
+def _today_params(user_id: int, day_start: datetime) -> list:
+    return [user_id, _at(day_start), user_id, _at(day_start), user_id]
+
+
+def _last_log(log_id: int | None) -> ReviewLog | None:
+    """The last rating as the undo link needs it: only its id."""
+    if log_id is None:
+        return None
+    log = ReviewLog(id=log_id)
+    log._state.adding, log._state.db = False, connection.alias
+    return log
 
 
 def read(*, user, deck: Deck, now: datetime, prefs: PracticeSettings) -> Found:
@@ -314,10 +332,7 @@ def read(*, user, deck: Deck, now: datetime, prefs: PracticeSettings) -> Found:
         today, card, question = _today_and_first_due(cursor, user.pk, scope, now, day_start, prefs.reviews_per_day)
         new_done, review_done, log_id = today
         done = {"new": new_done, "review": review_done}
-        last_log = None
-        if log_id is not None:
-            last_log = ReviewLog(id=log_id)
-            last_log._state.adding, last_log._state.db = False, connection.alias
+        last_log = _last_log(log_id)
         reviews_left = max(0, prefs.reviews_per_day - review_done)
         new_left = max(0, prefs.new_per_day - new_done)
         if question is None and new_left:

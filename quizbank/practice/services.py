@@ -77,7 +77,7 @@ def today_counts(user, prefs: PracticeSettings, now: datetime) -> dict:
 
 def read_queue(*, user, deck: Deck, now: datetime, prefs: PracticeSettings | None = None) -> queue.Found:
     """The queue as a card page needs it: the card, its counts, the last rating, the typed answer
-    waiting for a rating (`queue`: three statements whatever the deck's size)."""
+    waiting for a rating (`queue`: two statements whatever the deck's size)."""
     return queue.read(user=user, deck=deck, now=now, prefs=prefs or settings_for(user))
 
 
@@ -87,9 +87,12 @@ def shown_card(found: queue.Found) -> ShownCard | None:
     return ShownCard(question=found.question, card=found.card, token=token_for(found.card), counts=found.counts)
 
 
-def queue_counts(*, user, deck: Deck, now: datetime, prefs: PracticeSettings | None = None) -> QueueCounts:
-    """The counts above a card shown again (revealed, answered, undone), as the next card shows them."""
-    return queue.counts(user=user, deck=deck, now=now, prefs=prefs or settings_for(user))
+def queue_counts(
+    *, user, deck: Deck, now: datetime, prefs: PracticeSettings | None = None
+) -> tuple[QueueCounts, ReviewLog | None]:
+    """The counts above a card shown again (revealed, answered, undone), as the next card shows
+    them, and the last rating (the undo link) from the same statement."""
+    return queue.counts_and_last_log(user=user, deck=deck, now=now, prefs=prefs or settings_for(user))
 
 
 def next_card(*, user, deck: Deck, now: datetime, prefs: PracticeSettings | None = None) -> ShownCard | None:

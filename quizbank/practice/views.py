@@ -64,13 +64,14 @@ def _question(question_id: str) -> Question:
 def _card_view(request, deck: Deck, context: dict, status: int = 200) -> HttpResponse:
     """The study page, or just its #card element for htmx."""
     context.setdefault("mode", request.GET.get("mode") if request.GET.get("mode") in ("recall", "typed") else deck.mode)
+    shown = context.get("shown")
+    if shown is not None and shown.counts is None:  # a card shown again: revealed, answered, undone
+        shown.counts, last_log = services.queue_counts(user=request.user, deck=deck, now=timezone.now())
+        context.setdefault("last_log", last_log)
     if "last_log" not in context:  # (setdefault would run the query even when it is given)
         context["last_log"] = selectors.last_log(request.user)
     context["deck"] = deck
     context["answer_max"] = settings.QUIZBANK_ANSWER_MAX_CHARS
-    shown = context.get("shown")
-    if shown is not None and shown.counts is None:  # a card shown again: revealed, answered, undone
-        shown.counts = services.queue_counts(user=request.user, deck=deck, now=timezone.now())
     if context.get("shown") is None and "summary" not in context and not context.get("stale"):
         since = datetime.fromisoformat(request.session.get(SESSION_KEY, {}).get("since", timezone.now().isoformat()))
         context["summary"] = services.session_summary(user=request.user, since=since, now=timezone.now())
