@@ -109,6 +109,10 @@ def restore(connection, path: Path, *, replace: bool = False) -> None:
             str(path),
             database=connection.settings_dict,
         )
+        # pg_restore brings back rows, not the planner's statistics: without them a card took
+        # 160-300 ms instead of 2 ms until autovacuum looked (docs/performance.md, Scale)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     else:
         connection.close()
         # the backup API replaces every page of the target: nothing of the old database is left
