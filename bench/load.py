@@ -114,13 +114,15 @@ def interview_turn(client: Client, samples: Samples, state: dict) -> None:
         state["interview"] = None
 
 
-def run_script(port: int, users: list[dict], seconds: float, clients: int, question_ids: list[str]) -> dict:
+def run_script(
+    port: int, users: list[dict], seconds: float, clients: int, question_ids: list[str], think: float = 0.0
+) -> dict:
     """The whole script per scripted user, in a loop, each client studying as its own users in turn."""
 
     def loop(index: int, samples: Samples, stop_at: float) -> None:
         mine = users[index::clients]
         turn, i = 0, 0
-        client = Client(port, mine[0])
+        client = Client(port, mine[0], think)
         while time.perf_counter() < stop_at:
             i += 1
             done = next_and_rate(client, samples, typed=f"{ANSWER}（第 {index}-{i} 次）")
@@ -131,7 +133,7 @@ def run_script(port: int, users: list[dict], seconds: float, clients: int, quest
                 if turn >= len(mine):
                     samples.errors.append("every user ran out of cards")
                     break
-                client = Client(port, mine[turn])
+                client = Client(port, mine[turn], think)
                 continue
             status, _, dur = client.request("GET", f"/search/?q={quote(QUERIES[i % len(QUERIES)])}")
             samples.add("search", client, dur, status)
@@ -207,10 +209,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20, help="per run")
     parser.add_argument("--clients", default="1,4,8", help="numbers of concurrent scripted users")
     parser.add_argument("--users", type=int, default=24, help="how many of the 100 users sign in and study")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds a user pauses before each request (0: none, every client always has one in flight)",
+    )
     parser.add_argument("--logs", type=Path, help="copy gunicorn's and the worker's logs to this folder at the end")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on `kill` too
-    report = {**machine(), "seconds_per_run": args.seconds}
+    report = {**machine(), "seconds_per_run": args.seconds, "think_s": args.think}
     work = Path(tempfile.mkdtemp(prefix="quizbank-load-bench-"))
     work.chmod(0o755)  # scripts/pg runs PostgreSQL as the postgres user when we are root
     pg_data = work / "pg"
@@ -256,9 +264,9 @@ def main() -> None:
         for clients in [int(c) for c in args.clients.split(",")]:
             studying = solo if clients == 1 else many  # one user with 10,000 cards studies alone
             run = {
-                "plain_page": run_clients(port, many, args.seconds, clients, "plain"),
-                "next_card_and_rate": run_clients(port, studying, args.seconds, clients, "practice"),
-                "whole_script": run_script(port, many, args.seconds, clients, question_ids),
+                "plain_page": run_clients(port, many, args.seconds, clients, "plain", args.think),
+                "next_card_and_rate": run_clients(port, studying, args.seconds, clients, "practice", args.think),
+                "whole_script": run_script(port, many, args.seconds, clients, question_ids, args.think),
             }
             run["next_card_and_rate_vs_plain"] = round(run["next_card_and_rate"]["rps"] / run["plain_page"]["rps"], 2)
             report[f"{clients}_clients"] = run

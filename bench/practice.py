@@ -16,6 +16,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import re
 import secrets
 import signal
@@ -105,9 +106,17 @@ def setup_data(work: Path) -> dict:
     return users
 
 
+# gunicorn closes a keep-alive connection idle for 2 s (its `keepalive`, not set in gunicorn.conf.py)
+IDLE_KEPT = 1.5
+
+
 class Client:
-    def __init__(self, port: int, user: dict):
+    """One user's keep-alive connection. `think`: a pause before each request, drawn at random
+    around that many seconds (a person reading the card); 0 sends the next request at once."""
+
+    def __init__(self, port: int, user: dict, think: float = 0.0):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.think, self.done_at = think, time.perf_counter()
         self.csrf = user.get("csrf") or secrets.token_hex(16)
         self.user = user
         self.headers = {
@@ -118,6 +127,10 @@ class Client:
         }
 
     def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str, float]:
+        if self.think:
+            time.sleep(random.expovariate(1 / self.think))
+            if time.perf_counter() - self.done_at > IDLE_KEPT:
+                self.conn.close()  # the server has closed it (a browser opens a new one too)
         headers = dict(self.headers)
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -125,7 +138,8 @@ class Client:
         self.conn.request(method, path, body=body, headers=headers)
         self.response = response = self.conn.getresponse()
         text = response.read().decode()
-        self.client_ms = (time.perf_counter() - started) * 1000
+        self.done_at = time.perf_counter()
+        self.client_ms = (self.done_at - started) * 1000
         timing = response.getheader("Server-Timing", "app;dur=nan")
         return response.status, text, float(timing.split("dur=")[1])
 
@@ -223,14 +237,14 @@ def next_and_rate(client: Client, samples: Samples, typed: str = "") -> bool | N
     return status == 200
 
 
-def run_clients(port: int, users: list[dict], seconds: float, clients: int, kind: str) -> dict:
+def run_clients(port: int, users: list[dict], seconds: float, clients: int, kind: str, think: float = 0.0) -> dict:
     """kind 'practice': GET next card then POST a rating, in a loop; kind 'minimal' or 'plain': GET
     the minimal view or the plain page (bench/load.py's ceiling)."""
 
     def loop(index: int, samples: Samples, stop_at: float) -> None:
         mine = users[index::clients] or users  # each client studies as its own users, in turn
         turn = 0
-        client = Client(port, mine[0])
+        client = Client(port, mine[0], think)
         while time.perf_counter() < stop_at:
             if kind != "practice":
                 status, _, dur = client.request("GET", f"/bench/{kind}/")
@@ -244,7 +258,7 @@ def run_clients(port: int, users: list[dict], seconds: float, clients: int, kind
                 if turn >= len(mine):
                     samples.errors.append("every user ran out of cards")
                     break
-                client = Client(port, mine[turn])
+                client = Client(port, mine[turn], think)
 
     return run_threads(clients, seconds, loop)
 
