@@ -19,11 +19,13 @@ loglevel = "warning"
 
 
 def post_worker_init(worker):
-    """Read the glossary and the bank's word weights (from the cache, or seconds of CPU for the
-    first process after the bank changed) before the first request: the
-    offline grader judges a mock-interview answer inside the request (for the follow-up), and a
-    cold process would do this there, holding the database's write lock (Celery workers do the
-    same at start, grading/tasks.py)."""
+    """Connect to the broker (in the background) and read the glossary and the bank's word
+    weights (from the cache, or seconds of CPU for the first process after the bank changed)
+    before the first request: the offline grader judges a mock-interview answer inside the
+    request (for the follow-up), and a cold process would do this there, holding the database's
+    write lock (Celery workers do the same at start, grading/tasks.py)."""
+    from quizbank.celery import warm_up_publishing
     from quizbank.grading.tasks import warm_up
 
+    warm_up_publishing()
     warm_up()
