@@ -169,3 +169,40 @@ def test_without_a_mail_server_a_stray_message_is_logged_not_sent(caplog):
     message = mail.EmailMessage("subject", "secret body", to=["a@example.com"])
     assert UnconfiguredBackend().send_messages([message]) == 0
     assert "email not sent" in caplog.text and "secret body" not in caplog.text
+
+
+@pytest.fixture
+def staff():
+    return get_user_model().objects.create_user("root", "root@example.com", PASSWORD, is_staff=True, is_superuser=True)
+
+
+def test_the_admin_login_checks_no_password_and_sends_to_the_throttled_one(client, staff, settings):
+    settings.QUIZBANK_LOGIN_FAILURES_PER_ACCOUNT = 10
+    for password in ["guess"] * 30 + [PASSWORD]:  # the right one too: the admin's form is not used
+        response = client.post("/admin/login/?next=/admin/", {"username": "root", "password": password})
+        assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+        assert "_auth_user_id" not in client.session
+    for _ in range(10):
+        assert log_in(client, "root", "guess").status_code == 400
+    assert log_in(client, "root", PASSWORD).status_code == 429  # locked, whichever login is tried
+    assert client.post("/admin/login/", {"username": "root", "password": PASSWORD}).status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_staff_reach_the_admin_through_the_site_login(client, staff):
+    response = client.get("/admin/", follow=True)
+    assert response.redirect_chain[-1][0] == "/accounts/login/?next=%2Fadmin%2F"
+    response = client.post(
+        "/accounts/login/?next=/admin/", {"username": "root", "password": PASSWORD, "next": "/admin/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/login/?next=/admin/bank/").url == "/admin/bank/"
+    assert client.get("/admin/login/?next=https://evil.example/").url == "/admin/"
+
+
+def test_a_signed_in_learner_at_the_admin_gets_a_403_not_a_redirect_loop(client, alice):
+    client.force_login(alice)
+    response = client.get("/admin/", follow=True)
+    assert response.status_code == 403
+    assert len(response.redirect_chain) == 1  # /admin/ -> /admin/login/, and no further
