@@ -43,3 +43,9 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+    @property
+    def default_connection_params(self):
+        # a folder has no host: with kombu's default ("localhost") every pooled connection
+        # logged "No hostname was supplied" as a WARNING, on the console of a first run
+        return {"port": self.default_port}

@@ -19,9 +19,9 @@ def test_the_warm_up_leaves_a_connected_producer_for_the_first_answer(tmp_path, 
     options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path), "control_folder": str(tmp_path)}
     app = Celery("warm", broker="filesystem://", broker_transport_options=options)
     app.conf.broker_transport = "quizbank.broker:Transport"
-    with caplog.at_level(logging.WARNING, logger="quizbank.celery"):
+    with caplog.at_level(logging.WARNING):
         warm_up_publishing(app).join(timeout=30)
-    assert not [r for r in caplog.records if r.name == "quizbank.celery"]
+    assert not caplog.records  # nor kombu's "No hostname was supplied" (a folder has no host)
     with app.producer_or_acquire() as producer:  # the same producer, its connection already open
         assert producer.connection.connected
 
